@@ -1,0 +1,120 @@
+package dispatch
+
+import (
+	"context"
+	"time"
+)
+
+// Role is what a user may do. Each user has exactly one.
+type Role string
+
+// Roles.
+const (
+	RoleAdmin      Role = "admin"
+	RoleDispatcher Role = "dispatcher"
+	RoleHotline    Role = "hotline"
+	RoleTeamLead   Role = "team_lead"
+)
+
+// Roles lists every role.
+var Roles = []Role{RoleAdmin, RoleDispatcher, RoleHotline, RoleTeamLead}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	for _, x := range Roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// User is a person who logs in.
+type User struct {
+	ID             int64  `json:"id"`
+	Username       string `json:"username"`
+	FullName       string `json:"full_name"`
+	Role           Role   `json:"role"`
+	OrganisationID *int64 `json:"organisation_id,omitempty"`
+	TeamID         *int64 `json:"team_id,omitempty"`
+	Active         bool   `json:"active"`
+}
+
+// Action is something a role may be allowed to do.
+type Action string
+
+// Actions checked by Can.
+const (
+	ActCreateRequest   Action = "request.create"
+	ActSearch          Action = "search"
+	ActViewRequests    Action = "request.view"
+	ActChangeRequests  Action = "request.change"
+	ActViewPersonal    Action = "personal.view"
+	ActEditCare        Action = "care.edit"
+	ActPlan            Action = "plan"
+	ActManageTeams     Action = "teams.manage"
+	ActManageUsers     Action = "users.manage"
+	ActManageOrgs      Action = "orgs.manage"
+	ActViewTeamWork    Action = "teamwork.view"
+	ActReportProgress  Action = "progress.report"
+	ActViewReports     Action = "reports.view"
+	ActViewDispatchMap Action = "map.view"
+)
+
+// permissions is the one table of who may do what. Hotline operators create
+// and search requests; dispatchers see and change everything operational;
+// team leads see only their team's work (scoped further by TeamID); admins
+// manage users, organisations and teams.
+var permissions = map[Role][]Action{
+	RoleHotline:    {ActCreateRequest, ActSearch, ActViewRequests, ActViewPersonal},
+	RoleDispatcher: {ActCreateRequest, ActSearch, ActViewRequests, ActChangeRequests, ActViewPersonal, ActEditCare, ActPlan, ActViewTeamWork, ActViewReports, ActViewDispatchMap},
+	RoleTeamLead:   {ActViewTeamWork, ActReportProgress},
+	RoleAdmin:      {ActManageTeams, ActManageUsers, ActManageOrgs, ActViewPersonal, ActEditCare, ActSearch, ActViewReports, ActViewRequests},
+}
+
+// Can reports whether the user's role allows the action.
+func (u *User) Can(a Action) bool {
+	if u == nil || !u.Active {
+		return false
+	}
+	for _, x := range permissions[u.Role] {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}
+
+// Require returns EUNAUTHORIZED for no user and EFORBIDDEN when the role does
+// not allow the action.
+func Require(u *User, a Action) error {
+	if u == nil {
+		return Errorf(EUNAUTHORIZED, "Please log in.")
+	}
+	if !u.Can(a) {
+		return Errorf(EFORBIDDEN, "Your role (%s) may not do this.", u.Role)
+	}
+	return nil
+}
+
+// Session is a logged-in browser.
+type Session struct {
+	User      *User
+	CSRFToken string
+	ExpiresAt time.Time
+}
+
+// AuthStore keeps users and sessions.
+type AuthStore interface {
+	// Authenticate returns the active user with these credentials, or
+	// EUNAUTHORIZED (the same for unknown users and wrong passwords).
+	Authenticate(ctx context.Context, username, password string) (*User, error)
+	// CreateSession stores a new session and returns its secret token.
+	CreateSession(ctx context.Context, userID int64, ttl time.Duration) (token string, s *Session, err error)
+	// FindSession returns the live session for token, or EUNAUTHORIZED.
+	FindSession(ctx context.Context, token string) (*Session, error)
+	// DeleteSession logs a session out.
+	DeleteSession(ctx context.Context, token string) error
+	// CreateUser adds a user with a hashed password.
+	CreateUser(ctx context.Context, u *User, password string) error
+}
