@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/qamqor/qamqor/routing"
+)
+
+func init() {
+	benchCommands["vrptw"] = runBenchVRPTW
+}
+
+// runBenchVRPTW implements
+//
+//	qamqor bench vrptw [--time-limit 1s] [--seed N] [--bks FILE] [--routes-out DIR] FILE...
+//
+// It solves Solomon VRPTW instances one after another on a single thread
+// and prints a CSV report (see routing.RunBench) to stdout.
+func runBenchVRPTW(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("bench vrptw", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	timeLimit := fs.Duration("time-limit", time.Second, "time limit per instance")
+	seed := fs.Int64("seed", 1, "random seed")
+	bksFile := fs.String("bks", "", "CSV of best-known solutions (instance,vehicles,distance)")
+	routesOut := fs.String("routes-out", "", "directory to write <instance>.sol route files")
+	fs.Usage = func() {}
+	if err := fs.Parse(args); err != nil {
+		fs.SetOutput(os.Stderr)
+		fmt.Fprintln(os.Stderr, "usage: qamqor bench vrptw [--time-limit 1s] [--seed N] [--bks FILE] [--routes-out DIR] FILE...")
+		fs.PrintDefaults()
+		return err
+	}
+	files := fs.Args()
+	if len(files) == 0 {
+		return fmt.Errorf("bench vrptw: no instance files given")
+	}
+	cfg := routing.BenchConfig{TimeLimit: *timeLimit, Seed: *seed, RoutesOut: *routesOut}
+	if *bksFile != "" {
+		f, err := os.Open(*bksFile)
+		if err != nil {
+			return fmt.Errorf("bench vrptw: %w", err)
+		}
+		cfg.BKS, err = routing.ReadBKS(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("bench vrptw: %s: %w", *bksFile, err)
+		}
+	}
+	_, err := routing.RunBench(ctx, os.Stdout, files, cfg)
+	return err
+}

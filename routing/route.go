@@ -1,0 +1,211 @@
+package routing
+
+import "math"
+
+// route is one vehicle's sequence of jobs with the data needed to test an
+// insertion in O(1) (Savelsbergh 1992): the earliest service start es[i]
+// given the prefix, and the latest service start ls[i] that keeps the
+// suffix feasible (Kindervater & Savelsbergh 1997 "forward/backward time
+// slack"). Both support multiple time windows per job because the earliest
+// start is monotone in the arrival time.
+type route struct {
+	v      int
+	jobs   []int32
+	es     []float64
+	ls     []float64
+	load   []int64
+	travel float64
+	work   float64 // travel + service
+	pref   float64
+	cost   float64 // travel + pref + balance
+	nFixed int
+}
+
+// update recomputes all derived data of r; it reports whether the route is
+// time-feasible (fixed jobs and initial solutions may not be).
+func (m *model) update(r *route, where, pos []int32) bool {
+	n := len(r.jobs)
+	if cap(r.es) < n {
+		r.es = make([]float64, n, 2*n+4)
+		r.ls = make([]float64, n, 2*n+4)
+	}
+	r.es = r.es[:n]
+	r.ls = r.ls[:n]
+	for d := range r.load {
+		r.load[d] = 0
+	}
+	v := r.v
+	prev := m.vStart[v]
+	dep := m.shiftS[v]
+	travel, work, pref := 0.0, 0.0, 0.0
+	ok := true
+	for i, j := range r.jobs {
+		if where != nil {
+			where[j] = int32(v)
+			pos[j] = int32(i)
+		}
+		l := m.jLoc[j]
+		tt := m.t(prev, l)
+		travel += tt
+		s := m.earliest(j, dep+tt)
+		if !(s <= big) {
+			ok = false
+		}
+		r.es[i] = s
+		dep = s + m.svc[j]
+		work += m.svc[j]
+		for d := 0; d < m.dim; d++ {
+			r.load[d] += m.dem[int(j)*m.dim+d]
+		}
+		if m.pref != nil {
+			pref += m.pref[int(j)*m.nV+v]
+		}
+		prev = l
+	}
+	L := m.shiftE[v]
+	if e := m.vEnd[v]; e >= 0 && n > 0 {
+		tt := m.t(prev, e)
+		travel += tt
+		L -= tt
+	}
+	if n > 0 && !(dep <= L) {
+		ok = false
+	}
+	for i := n - 1; i >= 0; i-- {
+		j := r.jobs[i]
+		ls := m.latest(j, L-m.svc[j])
+		r.ls[i] = ls
+		if i > 0 {
+			L = ls - m.t(m.jLoc[r.jobs[i-1]], m.jLoc[j])
+		}
+	}
+	work += travel
+	r.travel, r.work, r.pref = travel, work, pref
+	r.cost = travel + pref + m.balW*work*work
+	if n > 0 && m.maxDur[v] > 0 && m.duration(r.v, r.jobs, -1, 0) > m.maxDur[v] {
+		ok = false
+	}
+	for d := 0; d < m.dim; d++ {
+		if r.load[d] > m.capa[v*m.dim+d] {
+			ok = false
+		}
+	}
+	if m.maxStops[v] > 0 && n > m.maxStops[v] {
+		ok = false
+	}
+	return ok
+}
+
+// duration simulates vehicle v serving jobs with job ins inserted at
+// position at (ins < 0: no insertion) and returns the route duration: from
+// leaving the start just in time for the first job to arriving at the end
+// (or finishing the last job of an open route). Infeasible: +Inf.
+func (m *model) duration(v int, jobs []int32, ins int32, at int) float64 {
+	prev := m.vStart[v]
+	dep := m.shiftS[v]
+	first := -1.0
+	n := len(jobs)
+	if ins >= 0 {
+		n++
+	}
+	k := 0
+	for i := 0; i < n; i++ {
+		var j int32
+		if ins >= 0 && i == at {
+			j = ins
+		} else {
+			j = jobs[k]
+			k++
+		}
+		tt := m.t(prev, m.jLoc[j])
+		s := m.earliest(j, dep+tt)
+		if !(s <= big) {
+			return inf
+		}
+		if i == 0 {
+			first = math.Max(m.shiftS[v], s-tt)
+		}
+		dep = s + m.svc[j]
+		prev = m.jLoc[j]
+	}
+	if e := m.vEnd[v]; e >= 0 {
+		dep += m.t(prev, e)
+	}
+	if n == 0 {
+		return 0
+	}
+	return dep - first
+}
+
+// insertCost returns the objective change of inserting job j at position
+// i of r, or +Inf if infeasible. Capacity and max stops are checked by the
+// caller once per route.
+func (m *model) insertCost(r *route, j int32, i int) float64 {
+	v := r.v
+	n := len(r.jobs)
+	var prev int32
+	var dep float64
+	if i == 0 {
+		prev, dep = m.vStart[v], m.shiftS[v]
+	} else {
+		pj := r.jobs[i-1]
+		prev, dep = m.jLoc[pj], r.es[i-1]+m.svc[pj]
+	}
+	l := m.jLoc[j]
+	t1 := m.t(prev, l)
+	s := m.earliest(j, dep+t1)
+	if !(s <= big) {
+		return inf
+	}
+	fin := s + m.svc[j]
+	var delta float64
+	if i < n {
+		nl := m.jLoc[r.jobs[i]]
+		t2 := m.t(l, nl)
+		if !(fin+t2 <= r.ls[i]) {
+			return inf
+		}
+		delta = t1 + t2 - m.t(prev, nl)
+	} else if e := m.vEnd[v]; e >= 0 {
+		t2 := m.t(l, e)
+		if !(fin+t2 <= m.shiftE[v]) {
+			return inf
+		}
+		delta = t1 + t2 - m.t(prev, e)
+	} else {
+		if !(fin <= m.shiftE[v]) {
+			return inf
+		}
+		delta = t1
+	}
+	if !(delta < inf) {
+		return inf
+	}
+	c := delta
+	if m.pref != nil {
+		c += m.pref[int(j)*m.nV+v]
+	}
+	if m.balW != 0 {
+		w := r.work + delta + m.svc[j]
+		c += m.balW * (w*w - r.work*r.work)
+	}
+	if m.maxDur[v] > 0 && m.duration(v, r.jobs, j, i) > m.maxDur[v] {
+		return inf
+	}
+	return c
+}
+
+// fits reports whether job j fits r's capacity and stop limit.
+func (m *model) fits(r *route, j int32) bool {
+	if m.maxStops[r.v] > 0 && len(r.jobs) >= m.maxStops[r.v] {
+		return false
+	}
+	base := int(j) * m.dim
+	vb := r.v * m.dim
+	for d := 0; d < m.dim; d++ {
+		if r.load[d]+m.dem[base+d] > m.capa[vb+d] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,436 @@
+package routing
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"time"
+)
+
+// SISR parameters (Christiaens & Vanden Berghe 2020, "Slack Induction by
+// String Removals for Vehicle Routing Problems", Transportation Science
+// 54(2), Table 6): average removed customers cBar, maximum string length
+// lMax, split rate alpha, split depth beta, blink rate.
+const (
+	sisrCBar  = 10.0
+	sisrLMax  = 10.0
+	sisrAlpha = 0.5
+	sisrBeta  = 0.01
+	sisrBlink = 0.01
+)
+
+// search is the state of one ruin-and-recreate run.
+type search struct {
+	m   *model
+	opt Options
+	rng *rand.Rand
+
+	routes     []route
+	where, pos []int32
+	unassigned []int32 // servable jobs not on a route
+	cost, pen  float64
+
+	// undo log
+	touched   []bool
+	touchList []int
+	saved     [][]int32
+	savedU    []int32
+
+	// best
+	best     [][]int32
+	bestU    []int32
+	bestCost float64
+	bestPen  float64
+
+	// scratch
+	removed  []int32
+	ruined   []bool
+	stamp    []int
+	stampGen int
+	classGen []int
+	inPool   []bool
+	large    bool
+}
+
+func newSearch(m *model, opt Options) *search {
+	s := &search{m: m, opt: opt}
+	s.rng = rand.New(rand.NewPCG(uint64(opt.Seed), uint64(opt.Seed)^0x9e3779b97f4a7c15))
+	s.routes = make([]route, m.nV)
+	s.where = make([]int32, m.nJ)
+	s.pos = make([]int32, m.nJ)
+	for j := range s.where {
+		s.where[j] = -1
+	}
+	s.touched = make([]bool, m.nV)
+	s.saved = make([][]int32, m.nV)
+	s.best = make([][]int32, m.nV)
+	s.ruined = make([]bool, m.nV)
+	s.stamp = make([]int, m.nV)
+	s.classGen = make([]int, m.nV)
+	s.inPool = make([]bool, m.nJ)
+	s.large = m.nJ > 400
+	for v := range s.routes {
+		r := &s.routes[v]
+		r.v = v
+		r.load = make([]int64, m.dim)
+		r.jobs = append(r.jobs, m.fixed[v]...)
+		r.nFixed = len(r.jobs)
+		m.update(r, s.where, s.pos)
+	}
+	return s
+}
+
+func (s *search) touch(v int) {
+	if !s.touched[v] {
+		s.touched[v] = true
+		s.touchList = append(s.touchList, v)
+		s.saved[v] = append(s.saved[v][:0], s.routes[v].jobs...)
+	}
+}
+
+func (s *search) commit() {
+	for _, v := range s.touchList {
+		s.touched[v] = false
+	}
+	s.touchList = s.touchList[:0]
+}
+
+func (s *search) rollback() {
+	for _, v := range s.touchList {
+		s.touched[v] = false
+		r := &s.routes[v]
+		for _, j := range r.jobs {
+			s.where[j] = -1
+		}
+		r.jobs = append(r.jobs[:0], s.saved[v]...)
+		s.m.update(r, s.where, s.pos)
+	}
+	s.touchList = s.touchList[:0]
+	for _, j := range s.unassigned {
+		s.where[j] = -1
+	}
+	s.unassigned = append(s.unassigned[:0], s.savedU...)
+	for _, j := range s.unassigned {
+		s.where[j] = -1
+	}
+}
+
+func (s *search) objective() (float64, float64) {
+	c := 0.0
+	for v := range s.routes {
+		if len(s.routes[v].jobs) > 0 {
+			c += s.routes[v].cost
+		}
+	}
+	p := 0.0
+	for _, j := range s.unassigned {
+		p += s.m.pen[j]
+	}
+	return c, p
+}
+
+// insertAt puts job j at position i of route v.
+func (s *search) insertAt(j int32, v, i int) {
+	s.touch(v)
+	r := &s.routes[v]
+	r.jobs = slices.Insert(r.jobs, i, j)
+	s.m.update(r, s.where, s.pos)
+}
+
+// bestInsertion finds the cheapest feasible insertion of j. With blinks,
+// positions are skipped at random (SISR). Granular search looks only at
+// routes that serve one of j's nearest neighbours, and at empty vehicles.
+func (s *search) bestInsertion(j int32, blink float64, granular bool) (float64, int, int) {
+	m := s.m
+	best, bv, bi := inf, -1, -1
+	s.stampGen++
+	gen := s.stampGen
+	try := func(v int) {
+		if s.stamp[v] == gen {
+			return
+		}
+		s.stamp[v] = gen
+		if !m.compat[int(j)*m.nV+v] {
+			return
+		}
+		r := &s.routes[v]
+		if len(r.jobs) == 0 {
+			c := m.vclass[v]
+			if s.classGen[c] == gen {
+				return
+			}
+			s.classGen[c] = gen
+		}
+		if !m.fits(r, j) {
+			return
+		}
+		for i := r.nFixed; i <= len(r.jobs); i++ {
+			if blink > 0 && s.rng.Float64() < blink {
+				continue
+			}
+			c := m.insertCost(r, j, i)
+			if c < best {
+				best, bv, bi = c, v, i
+			}
+		}
+	}
+	if granular {
+		nb := m.neigh[j]
+		if len(nb) > 40 {
+			nb = nb[:40]
+		}
+		for _, k := range nb {
+			if w := s.where[k]; w >= 0 {
+				try(int(w))
+			}
+		}
+		for v := range s.routes {
+			if len(s.routes[v].jobs) == 0 {
+				try(v)
+			}
+		}
+		if bv >= 0 {
+			return best, bv, bi
+		}
+		s.stampGen++
+		gen = s.stampGen
+	}
+	for v := range s.routes {
+		try(v)
+	}
+	return best, bv, bi
+}
+
+// recreate inserts the jobs of s.removed (in SISR's random sort order),
+// each at its cheapest position; jobs that fit nowhere become unassigned.
+func (s *search) recreate(blink float64) {
+	m := s.m
+	rem := s.removed
+	// Sort order: random 4, demand 4, far 2, close 1 (SISR).
+	switch x := s.rng.IntN(11); {
+	case x < 4:
+		s.rng.Shuffle(len(rem), func(a, b int) { rem[a], rem[b] = rem[b], rem[a] })
+	case x < 8:
+		s.rng.Shuffle(len(rem), func(a, b int) { rem[a], rem[b] = rem[b], rem[a] })
+		sort.SliceStable(rem, func(a, b int) bool { return m.demandSum(rem[a]) > m.demandSum(rem[b]) })
+	case x < 10:
+		sort.SliceStable(rem, func(a, b int) bool { return m.distDepo[rem[a]] > m.distDepo[rem[b]] })
+	default:
+		sort.SliceStable(rem, func(a, b int) bool { return m.distDepo[rem[a]] < m.distDepo[rem[b]] })
+	}
+	sort.SliceStable(rem, func(a, b int) bool { return m.prio[rem[a]] > m.prio[rem[b]] })
+	for _, j := range rem {
+		_, v, i := s.bestInsertion(j, blink, s.large)
+		if v < 0 {
+			s.unassigned = append(s.unassigned, j)
+			continue
+		}
+		s.insertAt(j, v, i)
+	}
+	s.removed = s.removed[:0]
+}
+
+func (m *model) demandSum(j int32) int64 {
+	t := int64(0)
+	for d := 0; d < m.dim; d++ {
+		t += m.dem[int(j)*m.dim+d]
+	}
+	return t
+}
+
+// ruin removes strings of consecutive jobs from routes near a random seed
+// job (SISR, Algorithm 2 of Christiaens & Vanden Berghe 2020).
+func (s *search) ruin() {
+	m := s.m
+	served, nonEmpty := 0, 0
+	for v := range s.routes {
+		r := &s.routes[v]
+		if k := len(r.jobs) - r.nFixed; k > 0 {
+			served += k
+			nonEmpty++
+		}
+	}
+	if served == 0 {
+		return
+	}
+	avg := float64(served) / float64(nonEmpty)
+	lsMax := math.Min(sisrLMax, avg)
+	ksMax := 4*sisrCBar/(1+lsMax) - 1
+	ks := int(s.rng.Float64()*ksMax) + 1
+
+	var seed int32
+	if len(s.unassigned) > 0 && s.rng.IntN(2) == 0 {
+		seed = s.unassigned[s.rng.IntN(len(s.unassigned))]
+	} else {
+		seed = int32(s.rng.IntN(m.nJ))
+	}
+	nRuined := 0
+	visit := func(c int32) bool {
+		if nRuined >= ks {
+			return false
+		}
+		v := s.where[c]
+		if v < 0 || s.ruined[v] || m.fixedOf[c] >= 0 {
+			return true
+		}
+		r := &s.routes[v]
+		card := len(r.jobs) - r.nFixed
+		ltMax := math.Min(float64(card), lsMax)
+		lt := int(s.rng.Float64()*ltMax) + 1
+		s.touch(int(v))
+		if lt >= card || s.rng.Float64() < sisrAlpha {
+			s.removeString(r, int(s.pos[c]), lt, 0)
+		} else {
+			mm := 1
+			for lt+mm < card && s.rng.Float64() > sisrBeta {
+				mm++
+			}
+			s.removeString(r, int(s.pos[c]), lt, mm)
+		}
+		s.ruined[v] = true
+		nRuined++
+		return true
+	}
+	if visit(seed) {
+		for _, c := range m.neigh[seed] {
+			if !visit(c) {
+				break
+			}
+		}
+	}
+	for v := range s.ruined {
+		s.ruined[v] = false
+	}
+}
+
+// removeString removes l jobs (keeping mm consecutive ones inside the
+// string when mm > 0: the split-string variant) from a string of length
+// l+mm that contains position p of r.
+func (s *search) removeString(r *route, p, l, mm int) {
+	total := l + mm
+	card := len(r.jobs) - r.nFixed
+	if total > card {
+		total = card
+		if mm > 0 {
+			mm = total - l
+		}
+	}
+	lo := max(r.nFixed, p-total+1)
+	hi := min(p, len(r.jobs)-total)
+	start := lo
+	if hi > lo {
+		start = lo + s.rng.IntN(hi-lo+1)
+	}
+	keepFrom, keepTo := -1, -1
+	if mm > 0 {
+		keepFrom = start + s.rng.IntN(l+1)
+		keepTo = keepFrom + mm
+	}
+	out := r.jobs[:start]
+	var kept []int32
+	for i := start; i < start+total; i++ {
+		j := r.jobs[i]
+		if i >= keepFrom && i < keepTo {
+			kept = append(kept, j)
+			continue
+		}
+		s.removed = append(s.removed, j)
+		s.where[j] = -1
+	}
+	tail := append(kept, r.jobs[start+total:]...)
+	r.jobs = append(out, tail...)
+	s.m.update(r, s.where, s.pos)
+}
+
+func (s *search) saveBest() {
+	for v := range s.routes {
+		s.best[v] = append(s.best[v][:0], s.routes[v].jobs...)
+	}
+	s.bestU = append(s.bestU[:0], s.unassigned...)
+	s.bestCost, s.bestPen = s.cost, s.pen
+}
+
+// run performs simulated-annealing ruin and recreate until a limit.
+func (s *search) run(ctx context.Context) int {
+	m := s.m
+	opt := s.opt
+	maxIt := opt.MaxIterations
+	if maxIt <= 0 && opt.TimeLimit <= 0 {
+		maxIt = DefaultIterations
+	}
+	startT := time.Now()
+	t0 := 4 * m.scale
+	tf := 0.04 * m.scale
+	if opt.BalanceWeight > 0 || opt.PreferenceBonus > 0 {
+		t0 += 0.1 * opt.PreferenceBonus
+	}
+	s.cost, s.pen = s.objective()
+	s.saveBest()
+	if m.nJ == 0 {
+		return 0
+	}
+	it := 0
+	progress := 0.0
+	for ; ; it++ {
+		if maxIt > 0 && it >= maxIt {
+			break
+		}
+		if it&7 == 0 {
+			if ctx.Err() != nil {
+				break
+			}
+			if opt.TimeLimit > 0 {
+				el := time.Since(startT)
+				if el >= opt.TimeLimit {
+					break
+				}
+				progress = float64(el) / float64(opt.TimeLimit)
+			}
+		}
+		if maxIt > 0 {
+			progress = math.Max(progress, float64(it)/float64(maxIt))
+		}
+		temp := t0 * math.Pow(tf/t0, progress)
+		s.savedU = append(s.savedU[:0], s.unassigned...)
+		oldCost, oldPen := s.cost, s.pen
+		s.ruin()
+		// Previously unassigned jobs get another chance (a few per iteration).
+		if len(s.savedU) > 0 {
+			k := min(len(s.savedU), 2*int(sisrCBar))
+			for x := 0; x < k; x++ {
+				y := x + s.rng.IntN(len(s.unassigned)-x)
+				s.unassigned[x], s.unassigned[y] = s.unassigned[y], s.unassigned[x]
+			}
+			s.removed = append(s.removed, s.unassigned[:k]...)
+			s.unassigned = append(s.unassigned[:0], s.unassigned[k:]...)
+		}
+		s.recreate(sisrBlink)
+		c, p := s.objective()
+		accept := p < oldPen || (p == oldPen && c < oldCost-temp*math.Log(s.rng.Float64()))
+		if accept {
+			s.commit()
+			s.cost, s.pen = c, p
+			if p < s.bestPen || (p == s.bestPen && c < s.bestCost-1e-9) {
+				s.saveBest()
+			}
+		} else {
+			s.rollback()
+			s.cost, s.pen = oldCost, oldPen
+		}
+	}
+	// restore best
+	for v := range s.routes {
+		r := &s.routes[v]
+		for _, j := range r.jobs {
+			s.where[j] = -1
+		}
+		r.jobs = append(r.jobs[:0], s.best[v]...)
+	}
+	for v := range s.routes {
+		m.update(&s.routes[v], s.where, s.pos)
+	}
+	s.unassigned = append(s.unassigned[:0], s.bestU...)
+	return it
+}

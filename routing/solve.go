@@ -1,0 +1,164 @@
+package routing
+
+import (
+	"context"
+	"math"
+)
+
+// Solve plans routes for p. It returns the best plan found when a limit in
+// opt is reached or ctx is cancelled (in that case the error is nil and the
+// plan is the best so far). It returns an error only for a malformed
+// problem.
+//
+// Method: jobs are first inserted greedily at their cheapest feasible
+// positions (starting from p.Initial and the vehicles' Fixed prefixes), then
+// improved by SISR ruin-and-recreate with simulated-annealing acceptance
+// (Christiaens & Vanden Berghe 2020) and a local search (relocate, 2-opt*,
+// or-opt) on the best plan. Time-window feasibility of a move is tested in
+// O(1) with forward earliest / backward latest start times (Savelsbergh
+// 1992). The objective is lexicographic: first the number of unassigned
+// jobs weighted by priority, then travel time plus the optional balance
+// and preference terms.
+func Solve(ctx context.Context, p *Problem, opt Options) (*Solution, error) {
+	m, err := compile(p, opt)
+	if err != nil {
+		return nil, err
+	}
+	s := newSearch(m, opt)
+	s.initial()
+	iters := s.run(ctx)
+	sol := s.extract()
+	sol.Iterations = iters
+	return sol, nil
+}
+
+// initial builds the starting solution: Fixed prefixes, then the routes of
+// p.Initial (jobs appended while feasible), then greedy insertion of all
+// other servable jobs.
+func (s *search) initial() {
+	m := s.m
+	jobIdx := make(map[string]int32, m.nJ)
+	for i, j := range m.p.Jobs {
+		jobIdx[j.ID] = int32(i)
+	}
+	for _, ir := range m.p.Initial {
+		v := -1
+		for k := range m.p.Vehicles {
+			if m.p.Vehicles[k].ID == ir.VehicleID {
+				v = k
+			}
+		}
+		r := &s.routes[v]
+		for _, id := range ir.JobIDs {
+			j := jobIdx[id]
+			if s.where[j] >= 0 || m.fixedOf[j] >= 0 || !m.compat[int(j)*m.nV+v] || !m.fits(r, j) {
+				continue
+			}
+			if m.insertCost(r, j, len(r.jobs)) < inf {
+				r.jobs = append(r.jobs, j)
+				m.update(r, s.where, s.pos)
+			}
+		}
+	}
+	for j := 0; j < m.nJ; j++ {
+		if s.where[j] < 0 && m.static[j] == ReasonNone {
+			s.removed = append(s.removed, int32(j))
+		}
+	}
+	large := s.large
+	s.large = false // construction scans all routes
+	s.recreate(0)
+	s.large = large
+	s.commit()
+}
+
+// extract converts the current routes into a Solution with schedules and
+// reasons for unassigned jobs.
+func (s *search) extract() *Solution {
+	m := s.m
+	p := m.p
+	sol := &Solution{}
+	for v := range s.routes {
+		r := &s.routes[v]
+		if len(r.jobs) == 0 {
+			continue
+		}
+		veh := &p.Vehicles[v]
+		rt := Route{VehicleID: veh.ID}
+		prevM := veh.Start
+		prev := m.vStart[v]
+		dep := veh.ShiftStart
+		for i, j := range r.jobs {
+			job := &p.Jobs[j]
+			tt := m.t(prev, m.jLoc[j])
+			arr := dep + tt
+			st := m.earliest(j, arr)
+			if i == 0 {
+				rt.Depart = math.Max(veh.ShiftStart, st-tt)
+			}
+			rt.TravelTime += tt
+			rt.Distance += p.Matrix.Distance(prevM, job.Location)
+			dep = st + job.Service
+			rt.Stops = append(rt.Stops, Stop{JobID: job.ID, Location: job.Location, Arrival: arr, Start: st, Departure: dep})
+			prev, prevM = m.jLoc[j], job.Location
+			sol.Served++
+		}
+		rt.Stops[0].Arrival = math.Min(rt.Stops[0].Start, rt.Depart+m.t(m.vStart[v], m.jLoc[r.jobs[0]]))
+		rt.Return = dep
+		if veh.End != NoEnd {
+			tt := m.t(prev, m.vEnd[v])
+			rt.TravelTime += tt
+			rt.Distance += p.Matrix.Distance(prevM, veh.End)
+			rt.Return = dep + tt
+		}
+		rt.Duration = rt.Return - rt.Depart
+		sol.Distance += rt.Distance
+		sol.TravelTime += rt.TravelTime
+		sol.Duration += rt.Duration
+		sol.Routes = append(sol.Routes, rt)
+	}
+	un := make([]bool, m.nJ)
+	for j := 0; j < m.nJ; j++ {
+		if s.where[j] < 0 {
+			un[j] = true
+		}
+	}
+	for j := 0; j < m.nJ; j++ {
+		if un[j] {
+			sol.Unassigned = append(sol.Unassigned, Unassigned{JobID: p.Jobs[j].ID, Reason: s.reason(int32(j))})
+		}
+	}
+	return sol
+}
+
+// reason explains why servable-alone job j is not on any route.
+func (s *search) reason(j int32) Reason {
+	m := s.m
+	if m.static[j] != ReasonNone {
+		return m.static[j]
+	}
+	stops, capacity, other := 0, 0, 0
+	for v := range s.routes {
+		if !m.compat[int(j)*m.nV+v] {
+			continue
+		}
+		r := &s.routes[v]
+		switch {
+		case m.maxStops[v] > 0 && len(r.jobs) >= m.maxStops[v]:
+			stops++
+		case !m.fits(r, j):
+			capacity++
+		default:
+			other++
+		}
+	}
+	switch {
+	case other > 0:
+		return ReasonNotEnoughVehicles
+	case capacity > 0:
+		return ReasonCapacity
+	case stops > 0:
+		return ReasonMaxStops
+	}
+	return ReasonNotEnoughVehicles
+}
