@@ -1,0 +1,264 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
+	"github.com/qamqor/qamqor/dispatch"
+)
+
+var _ dispatch.RequestStore = (*DB)(nil)
+
+const requestColumns = `r.id, r.kind, r.care_address_id, r.address_text, ST_AsBinary(r.location::geometry), r.district_id,
+	r.source, r.priority, r.window_start, r.window_end, r.service_minutes, r.packages, r.notes, r.status,
+	r.unassigned_reason, r.created_by, r.created_at, r.updated_at`
+
+func scanRequest(row pgx.Row) (*dispatch.Request, error) {
+	var r dispatch.Request
+	err := row.Scan(&r.ID, &r.Kind, &r.CareAddressID, &r.AddressText, wkb.Scanner(&r.Location), &r.DistrictID,
+		&r.Source, &r.Priority, &r.WindowStart, &r.WindowEnd, &r.ServiceMinutes, &r.Packages, &r.Notes, &r.Status,
+		&r.UnassignedReason, &r.CreatedBy, &r.CreatedAt, &r.UpdatedAt)
+	return &r, err
+}
+
+// CreateRequest implements dispatch.RequestStore.
+func (db *DB) CreateRequest(ctx context.Context, actor *dispatch.User, in dispatch.RequestInput) (*dispatch.Request, bool, error) {
+	var out *dispatch.Request
+	created := false
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		out, created, err = createRequest(ctx, tx, actor, in, db.Now())
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return out, created, nil
+}
+
+func createRequest(ctx context.Context, tx pgx.Tx, actor *dispatch.User, in dispatch.RequestInput, now interface{}) (*dispatch.Request, bool, error) {
+	if in.IdempotencyKey != "" {
+		// Serialise submissions with the same key so a retry racing the
+		// original waits for it and then finds it.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('request-key:' || $1))`, in.IdempotencyKey); err != nil {
+			return nil, false, fmt.Errorf("lock idempotency key: %w", err)
+		}
+		r, err := scanRequest(tx.QueryRow(ctx, `SELECT `+requestColumns+` FROM requests r WHERE r.idempotency_key = $1`, in.IdempotencyKey))
+		if err == nil {
+			return r, false, nil
+		} else if !errors.Is(err, pgx.ErrNoRows) {
+			return nil, false, fmt.Errorf("find request by idempotency key: %w", err)
+		}
+	}
+	var pt orb.Point
+	if in.Lat != nil {
+		pt = orb.Point{*in.Lon, *in.Lat}
+	}
+	address := in.AddressText
+	if in.CareAddressID != nil {
+		var caPt orb.Point
+		var caAddr string
+		var active bool
+		err := tx.QueryRow(ctx, `SELECT address_text, ST_AsBinary(location::geometry), active FROM care_addresses WHERE id = $1`,
+			*in.CareAddressID).Scan(&caAddr, wkb.Scanner(&caPt), &active)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, false, dispatch.Invalid("care_address_id", "There is no care address %d.", *in.CareAddressID)
+		} else if err != nil {
+			return nil, false, fmt.Errorf("find care address id=%d: %w", *in.CareAddressID, err)
+		}
+		if !active {
+			return nil, false, dispatch.Invalid("care_address_id", "Care address %d is no longer active.", *in.CareAddressID)
+		}
+		if in.Lat == nil {
+			pt = caPt
+		}
+		if address == "" {
+			address = caAddr
+		}
+	}
+	// Duplicate detection runs under a per-kind lock so two operators taking
+	// calls about the same yard cannot both pass the check.
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('request-dup:' || $1))`, string(in.Kind)); err != nil {
+		return nil, false, fmt.Errorf("lock duplicates: %w", err)
+	}
+	if !in.Force {
+		dups, err := findDuplicates(ctx, tx, in.Kind, in.CareAddressID, &pt)
+		if err != nil {
+			return nil, false, err
+		}
+		if len(dups) > 0 {
+			d := dups[0]
+			return nil, false, &dispatch.Error{
+				Code:    dispatch.ECONFLICT,
+				Message: fmt.Sprintf("An open %s request #%d already exists for this address (%s); send force=true to create another.", d.Kind, d.ID, d.AddressText),
+				Detail:  map[string]any{"duplicate_id": d.ID, "duplicate_url": "/api/requests/" + strconv.FormatInt(d.ID, 10)},
+			}
+		}
+	}
+	var key *string
+	if in.IdempotencyKey != "" {
+		key = &in.IdempotencyKey
+	}
+	var createdBy *int64
+	if actor != nil {
+		createdBy = &actor.ID
+	}
+	r, err := scanRequest(tx.QueryRow(ctx, `
+		WITH ins AS (
+			INSERT INTO requests (kind, care_address_id, address_text, location, district_id, source, priority,
+				window_start, window_end, service_minutes, packages, notes, created_by, idempotency_key, created_at, updated_at)
+			VALUES ($1, $2, $3, ST_GeomFromWKB($4, 4326)::geography,
+				(SELECT id FROM districts d WHERE ST_Contains(d.geom, ST_GeomFromWKB($4, 4326)) LIMIT 1),
+				$5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)
+			RETURNING *)
+		SELECT `+requestColumns+` FROM ins r`,
+		in.Kind, in.CareAddressID, address, wkb.Value(pt), in.Source, in.Priority,
+		in.WindowStart, in.WindowEnd, in.ServiceMinutes, in.Packages, in.Notes, createdBy, key, now))
+	if err != nil {
+		return nil, false, translate(err, "Request")
+	}
+	if _, err := appendEvent(ctx, tx, dispatch.EventRequestCreated, "request", r.ID, nil, NewRequestJSON(r)); err != nil {
+		return nil, false, err
+	}
+	return r, true, nil
+}
+
+// RequestJSON is the wire form of a request, with its location as lat/lon.
+type RequestJSON struct {
+	*dispatch.Request
+	Lat float64 `json:"lat"`
+	Lon float64 `json:"lon"`
+}
+
+// NewRequestJSON wraps r for the wire.
+func NewRequestJSON(r *dispatch.Request) RequestJSON {
+	return RequestJSON{Request: r, Lat: r.Location.Lat(), Lon: r.Location.Lon()}
+}
+
+// FindDuplicates implements dispatch.RequestStore.
+func (db *DB) FindDuplicates(ctx context.Context, kind dispatch.RequestKind, careAddressID *int64, pt *orb.Point) ([]*dispatch.Request, error) {
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	return findDuplicates(ctx, tx, kind, careAddressID, pt)
+}
+
+func findDuplicates(ctx context.Context, tx pgx.Tx, kind dispatch.RequestKind, careAddressID *int64, pt *orb.Point) ([]*dispatch.Request, error) {
+	var ptv any
+	if pt != nil && !pt.Equal(orb.Point{}) {
+		ptv = wkb.Value(*pt)
+	}
+	rows, err := tx.Query(ctx, `SELECT `+requestColumns+` FROM requests r
+		WHERE r.kind = $1 AND r.status = ANY($2)
+		  AND (($3::bigint IS NOT NULL AND r.care_address_id = $3)
+		    OR ($4::bytea IS NOT NULL AND ST_DWithin(r.location, ST_GeomFromWKB($4, 4326)::geography, $5)))
+		ORDER BY r.id LIMIT 10`,
+		kind, dispatch.OpenStatuses, careAddressID, ptv, dispatch.DuplicateRadiusM)
+	if err != nil {
+		return nil, fmt.Errorf("find duplicates: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*dispatch.Request, error) { return scanRequest(row) })
+}
+
+// FindRequestByID implements dispatch.RequestStore.
+func (db *DB) FindRequestByID(ctx context.Context, id int64) (*dispatch.Request, error) {
+	r, err := scanRequest(db.pool.QueryRow(ctx, `SELECT `+requestColumns+` FROM requests r WHERE r.id = $1`, id))
+	if err != nil {
+		return nil, translate(err, "Request")
+	}
+	return r, nil
+}
+
+// FindRequests implements dispatch.RequestStore.
+func (db *DB) FindRequests(ctx context.Context, f dispatch.RequestFilter) ([]*dispatch.Request, int, error) {
+	where, args := []string{"true"}, []any{}
+	add := func(clause string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(clause, "$?", "$"+strconv.Itoa(len(args))))
+	}
+	if len(f.IDs) > 0 {
+		add("r.id = ANY($?)", f.IDs)
+	}
+	if len(f.Statuses) > 0 {
+		add("r.status = ANY($?)", f.Statuses)
+	}
+	if len(f.Kinds) > 0 {
+		add("r.kind = ANY($?)", f.Kinds)
+	}
+	if len(f.DistrictIDs) > 0 {
+		add("r.district_id = ANY($?)", f.DistrictIDs)
+	}
+	if f.CareAddressID != nil {
+		add("r.care_address_id = $?", *f.CareAddressID)
+	}
+	if f.TeamID != nil {
+		add("EXISTS (SELECT 1 FROM stops s JOIN routes ro ON ro.id = s.route_id WHERE s.request_id = r.id AND ro.team_id = $? AND s.status <> 'removed')", *f.TeamID)
+	}
+	if f.Bound != nil {
+		b := f.Bound
+		args = append(args, b.Min[0], b.Min[1], b.Max[0], b.Max[1])
+		n := len(args)
+		where = append(where, fmt.Sprintf("r.location && ST_MakeEnvelope($%d, $%d, $%d, $%d, 4326)::geography", n-3, n-2, n-1, n))
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 5000 {
+		limit = 5000
+	}
+	args = append(args, limit, f.Offset)
+	q := `SELECT ` + requestColumns + `, count(*) OVER () FROM requests r WHERE ` + strings.Join(where, " AND ") +
+		` ORDER BY r.id DESC LIMIT $` + strconv.Itoa(len(args)-1) + ` OFFSET $` + strconv.Itoa(len(args))
+	rows, err := db.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("find requests: %w", err)
+	}
+	defer rows.Close()
+	var out []*dispatch.Request
+	total := 0
+	for rows.Next() {
+		var r dispatch.Request
+		if err := rows.Scan(&r.ID, &r.Kind, &r.CareAddressID, &r.AddressText, wkb.Scanner(&r.Location), &r.DistrictID,
+			&r.Source, &r.Priority, &r.WindowStart, &r.WindowEnd, &r.ServiceMinutes, &r.Packages, &r.Notes, &r.Status,
+			&r.UnassignedReason, &r.CreatedBy, &r.CreatedAt, &r.UpdatedAt, &total); err != nil {
+			return nil, 0, fmt.Errorf("scan request: %w", err)
+		}
+		out = append(out, &r)
+	}
+	return out, total, rows.Err()
+}
+
+// SetRequestStatus implements dispatch.RequestStore.
+func (db *DB) SetRequestStatus(ctx context.Context, actor *dispatch.User, id int64, next dispatch.RequestStatus) (*dispatch.Request, error) {
+	var out *dispatch.Request
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		out, err = setRequestStatus(ctx, tx, id, next, db.Now())
+		return err
+	})
+	return out, err
+}
+
+func setRequestStatus(ctx context.Context, tx pgx.Tx, id int64, next dispatch.RequestStatus, now any) (*dispatch.Request, error) {
+	var cur dispatch.RequestStatus
+	if err := tx.QueryRow(ctx, `SELECT status FROM requests WHERE id = $1 FOR UPDATE`, id).Scan(&cur); err != nil {
+		return nil, translate(err, "Request")
+	}
+	if err := cur.Transition(next); err != nil {
+		return nil, err
+	}
+	r, err := scanRequest(tx.QueryRow(ctx, `WITH u AS (UPDATE requests SET status = $2, updated_at = $3 WHERE id = $1 RETURNING *)
+		SELECT `+requestColumns+` FROM u r`, id, next, now))
+	if err != nil {
+		return nil, translate(err, "Request")
+	}
+	_, err = appendEvent(ctx, tx, dispatch.EventRequestStatusChanged, "request", id, nil,
+		map[string]any{"id": id, "from": cur, "to": next, "request": NewRequestJSON(r)})
+	return r, err
+}
