@@ -58,7 +58,7 @@ type Graph struct {
 	off     []int32 // forward CSR: arcs of vertex i are off[i]..off[i+1]
 	head    []int32
 	arcEdge []int32
-	arcFwd  []bool // arc runs along the edge geometry
+	arcFwd  []bool  // arc runs along the edge geometry
 	roff    []int32 // reverse CSR: arcs into vertex i
 	rtail   []int32
 	rEdge   []int32
