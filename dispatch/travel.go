@@ -2,6 +2,9 @@ package dispatch
 
 import (
 	"context"
+	"fmt"
+	"math"
+	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/qamqor/qamqor/routing"
@@ -18,4 +21,76 @@ type Travel interface {
 	// Path returns the polyline through pts in order, with its length (m)
 	// and duration (s).
 	Path(ctx context.Context, pts []orb.Point) (orb.LineString, float64, float64, error)
+}
+
+// HaversineTravel is the straight-line fallback used only when no road graph
+// is loaded (see routing.HaversineMatrix for its speed and detour factor).
+type HaversineTravel struct{}
+
+// Kind returns "haversine".
+func (HaversineTravel) Kind() string { return "haversine" }
+
+// Matrix implements Travel.
+func (HaversineTravel) Matrix(_ context.Context, pts []orb.Point) (routing.Matrix, error) {
+	return routing.NewHaversineMatrix(pts), nil
+}
+
+// Path implements Travel with straight segments.
+func (HaversineTravel) Path(_ context.Context, pts []orb.Point) (orb.LineString, float64, float64, error) {
+	m := routing.NewHaversineMatrix(pts)
+	var dist, dur float64
+	for i := 1; i < len(pts); i++ {
+		dist += m.Distance(i-1, i)
+		dur += m.Duration(i-1, i)
+	}
+	return orb.LineString(append([]orb.Point(nil), pts...)), dist, dur, nil
+}
+
+// TimedStop is a stop to schedule: where, how long, and from when.
+type TimedStop struct {
+	Location       orb.Point
+	ServiceMinutes int
+	WindowStart    *time.Time
+}
+
+// StopTime is the schedule of one stop: arrival (after any wait for its
+// window) and the leg that leads to it.
+type StopTime struct {
+	ETA       *time.Time
+	TravelS   float64
+	DistanceM float64
+}
+
+// ComputeETAs walks the stops in order from `from`, leaving at `at`, and
+// returns each stop's ETA. A stop that cannot be reached gets no ETA and the
+// walk continues from the last reachable place.
+func ComputeETAs(ctx context.Context, travel Travel, from orb.Point, at time.Time, stops []TimedStop) ([]StopTime, error) {
+	pts := make([]orb.Point, 0, len(stops)+1)
+	pts = append(pts, from)
+	for _, s := range stops {
+		pts = append(pts, s.Location)
+	}
+	m, err := travel.Matrix(ctx, pts)
+	if err != nil {
+		return nil, fmt.Errorf("travel matrix: %w", err)
+	}
+	out := make([]StopTime, len(stops))
+	t, prev := at, 0
+	for i, s := range stops {
+		d := m.Duration(prev, i+1)
+		if math.IsInf(d, 0) || math.IsNaN(d) {
+			continue
+		}
+		out[i].TravelS = d
+		out[i].DistanceM = m.Distance(prev, i+1)
+		arrive := t.Add(time.Duration(d * float64(time.Second)))
+		if s.WindowStart != nil && arrive.Before(*s.WindowStart) {
+			arrive = *s.WindowStart
+		}
+		eta := arrive
+		out[i].ETA = &eta
+		t = arrive.Add(time.Duration(s.ServiceMinutes) * time.Minute)
+		prev = i + 1
+	}
+	return out, nil
 }
