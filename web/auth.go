@@ -1,0 +1,337 @@
+package web
+
+import (
+	"crypto/subtle"
+	"errors"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/qamqor/qamqor/dispatch"
+)
+
+// SessionCookie is the name of the session cookie.
+const SessionCookie = "qamqor_session"
+
+// CSRFHeader carries the session's CSRF token on unsafe API requests; HTML
+// forms send it as the csrfField form field instead.
+const (
+	CSRFHeader = "X-CSRF-Token"
+	csrfField  = "csrf_token"
+)
+
+// maxCredentialLen bounds username and password before they reach bcrypt
+// (which ignores bytes past 72 anyway).
+const maxCredentialLen = 200
+
+// registerLoginRoutes adds the routes usable without a session. They are
+// guarded against login CSRF by the Origin check only.
+func (s *Server) registerLoginRoutes(r chi.Router) {
+	r.Post("/api/login", s.handleAPILogin)
+	r.Get("/login", s.handleLoginPage)
+	r.Post("/login", s.handleLoginForm)
+}
+
+// registerAuthRoutes adds the routes of the logged-in session itself.
+func (s *Server) registerAuthRoutes(r chi.Router) {
+	r.Get("/api/me", s.handleMe)
+	r.Post("/api/logout", s.handleLogout)
+	r.Post("/logout", s.handleLogout)
+}
+
+// loginInput is the body of POST /api/login.
+type loginInput struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// meJSON describes the logged-in user to scripts.
+type meJSON struct {
+	User      *dispatch.User `json:"user"`
+	CSRFToken string         `json:"csrf_token"`
+	ExpiresAt time.Time      `json:"expires_at"`
+	Pages     []pageLink     `json:"pages"`
+}
+
+func (s *Server) handleAPILogin(w http.ResponseWriter, r *http.Request) {
+	var in loginInput
+	if err := decodeJSON(r, &in); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	sess, err := s.login(w, r, in.Username, in.Password)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.me(sess))
+}
+
+func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.me(sessionFrom(r.Context())))
+}
+
+func (s *Server) me(sess *session) meJSON {
+	return meJSON{User: sess.User, CSRFToken: sess.CSRFToken, ExpiresAt: sess.ExpiresAt, Pages: s.pagesFor(sess.User)}
+}
+
+type loginPage struct {
+	Next     string
+	Username string
+	// Failed is why the last attempt failed; FailedKey its i18n.js key.
+	Failed, FailedKey string
+}
+
+func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
+	next := safeNext(r.URL.Query().Get("next"))
+	if sessionFrom(r.Context()) != nil {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, http.StatusOK, "login", loginPage{Next: next})
+}
+
+func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(r); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	next := safeNext(r.PostForm.Get("next"))
+	username := r.PostForm.Get("username")
+	if _, err := s.login(w, r, username, r.PostForm.Get("password")); err != nil {
+		if dispatch.ErrorCode(err) != dispatch.EUNAUTHORIZED && dispatch.ErrorCode(err) != dispatch.EINVALID {
+			s.Error(w, r, err)
+			return
+		}
+		s.Logger.Info("login refused", "username", username, "detail", dispatch.ErrorMessage(err))
+		key := "login.failed"
+		if dispatch.ErrorCode(err) == dispatch.EINVALID {
+			key = "login.missing"
+		}
+		s.render(w, r, http.StatusUnauthorized, "login", loginPage{Next: next, Username: username, Failed: dispatch.ErrorMessage(err), FailedKey: key})
+		return
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// login checks the credentials, replaces any current session with a new one
+// and sets its cookie.
+func (s *Server) login(w http.ResponseWriter, r *http.Request, username, password string) (*session, error) {
+	username = strings.TrimSpace(username)
+	if username == "" || password == "" {
+		return nil, dispatch.Invalid("username", "Enter your username and password.")
+	}
+	if len(username) > maxCredentialLen || len(password) > maxCredentialLen {
+		return nil, dispatch.Errorf(dispatch.EUNAUTHORIZED, "Wrong username or password.")
+	}
+	ctx := r.Context()
+	u, err := s.Auth.Authenticate(ctx, username, password)
+	if err != nil {
+		return nil, err
+	}
+	if old := sessionFrom(ctx); old != nil {
+		if err := s.Auth.DeleteSession(ctx, old.Token); err != nil && dispatch.ErrorCode(err) != dispatch.ENOTFOUND {
+			return nil, err
+		}
+	}
+	token, ds, err := s.Auth.CreateSession(ctx, u.ID, s.SessionTTL)
+	if err != nil {
+		return nil, err
+	}
+	if ds.User == nil {
+		ds.User = u
+	}
+	s.setSessionCookie(w, token, ds.ExpiresAt)
+	return &session{Token: token, Session: ds}, nil
+}
+
+// handleLogout ends the session. Forms are sent to the login page; scripts
+// get 204.
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
+	if sess := sessionFrom(r.Context()); sess != nil {
+		if err := s.Auth.DeleteSession(r.Context(), sess.Token); err != nil && dispatch.ErrorCode(err) != dispatch.ENOTFOUND {
+			s.Error(w, r, err)
+			return
+		}
+	}
+	s.setSessionCookie(w, "", time.Time{})
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// setSessionCookie sets the session cookie, or deletes it when token is "".
+func (s *Server) setSessionCookie(w http.ResponseWriter, token string, expires time.Time) {
+	c := &http.Cookie{
+		Name:     SessionCookie,
+		Value:    token,
+		Path:     "/",
+		HttpOnly: true,
+		Secure:   s.Secure,
+		SameSite: http.SameSiteLaxMode,
+	}
+	if token == "" {
+		c.MaxAge = -1
+	} else {
+		c.Expires = expires
+	}
+	http.SetCookie(w, c)
+}
+
+// loadSession puts the session named by the cookie into the context. An
+// unknown or expired token makes the request anonymous and drops the cookie.
+func (s *Server) loadSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie(SessionCookie)
+		if err != nil || c.Value == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ds, err := s.Auth.FindSession(r.Context(), c.Value)
+		switch {
+		case err == nil && ds != nil && ds.User != nil && ds.User.Active:
+			r = r.WithContext(withSession(r.Context(), &session{Token: c.Value, Session: ds}))
+		case err == nil || dispatch.ErrorCode(err) == dispatch.EUNAUTHORIZED || dispatch.ErrorCode(err) == dispatch.ENOTFOUND:
+			s.setSessionCookie(w, "", time.Time{})
+		default:
+			s.Error(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// requireLogin refuses anonymous requests: 401 for the API, a redirect to
+// the login page for pages. Role checks stay in the handlers
+// (dispatch.Require), so this only guarantees a user is present.
+func (s *Server) requireLogin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if userFrom(r.Context()) == nil {
+			s.Error(w, r, dispatch.Errorf(dispatch.EUNAUTHORIZED, "Please log in."))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// unsafe reports whether the method may change state.
+func unsafe(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return false
+	}
+	return true
+}
+
+// checkOrigin refuses unsafe requests a browser marks as cross-site, by
+// Sec-Fetch-Site or by an Origin other than ours. Requests carrying neither
+// header (curl, old browsers) pass; the CSRF token still protects sessions.
+func (s *Server) checkOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if unsafe(r.Method) {
+			if err := s.sameOrigin(r); err != nil {
+				s.Error(w, r, err)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) sameOrigin(r *http.Request) error {
+	forbid := dispatch.Errorf(dispatch.EFORBIDDEN, "Cross-site requests are not allowed.")
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return forbid
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return nil
+	}
+	o, err := url.Parse(origin)
+	if err != nil || o.Host == "" {
+		return forbid
+	}
+	if s.PublicURL != "" {
+		p, _ := url.Parse(s.PublicURL)
+		if !strings.EqualFold(o.Scheme, p.Scheme) || !strings.EqualFold(o.Host, p.Host) {
+			return forbid
+		}
+		return nil
+	}
+	if !strings.EqualFold(o.Host, r.Host) {
+		return forbid
+	}
+	return nil
+}
+
+// checkCSRFToken requires the session's CSRF token on unsafe requests that
+// carry a session: in the X-CSRF-Token header, or in the csrf_token field
+// of a form. Anonymous requests pass; requireLogin refuses them.
+func (s *Server) checkCSRFToken(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess := sessionFrom(r.Context())
+		if sess == nil || !unsafe(r.Method) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		token := r.Header.Get(CSRFHeader)
+		if token == "" && isForm(r) {
+			if err := parseForm(r); err != nil {
+				s.Error(w, r, err)
+				return
+			}
+			token = r.PostForm.Get(csrfField)
+		}
+		if token == "" || subtle.ConstantTimeCompare([]byte(token), []byte(sess.CSRFToken)) != 1 {
+			s.Error(w, r, dispatch.Errorf(dispatch.EFORBIDDEN, "The CSRF token is missing or wrong; reload the page."))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func isForm(r *http.Request) bool {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mt == "application/x-www-form-urlencoded"
+}
+
+// parseForm parses an urlencoded form body, mapping an oversized body to
+// ETOOLARGE and anything else unreadable to codeMalformed.
+func parseForm(r *http.Request) error {
+	if !isForm(r) {
+		return &dispatch.Error{Code: codeUnsupportedMedia, Message: "Send the form as application/x-www-form-urlencoded."}
+	}
+	if err := r.ParseForm(); err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			return err
+		}
+		return &dispatch.Error{Code: codeMalformed, Message: "The form cannot be read.", Err: err}
+	}
+	return nil
+}
+
+// safeNext returns next when it is a local path, else "/": the login page
+// must not become an open redirect.
+func safeNext(next string) string {
+	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return "/"
+	}
+	return next
+}
+
+// loginURL is where an anonymous browser is sent; GET requests come back to
+// where they were.
+func loginURL(r *http.Request) string {
+	if r.Method != http.MethodGet || r.URL.Path == "/" {
+		return "/login"
+	}
+	return "/login?next=" + url.QueryEscape(r.URL.RequestURI())
+}
