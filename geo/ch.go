@@ -1,11 +1,14 @@
 package geo
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"sort"
 	"sync"
 
 	"github.com/paulmach/orb"
+	"github.com/qamqor/qamqor/routing"
 )
 
 // Contraction hierarchies, after R. Geisberger, P. Sanders, D. Schultes and
@@ -751,4 +754,76 @@ func (c *CH) manyToMany(sources, targets []Snap) []int64 {
 		}
 	}
 	return res
+}
+
+// Router bundles a profile's graph and its contraction hierarchy: the one
+// value the server keeps in memory to snap points, build travel-time
+// matrices and draw legs. It is safe for concurrent use.
+type Router struct {
+	Graph *Graph
+	CH    *CH
+}
+
+// NewRouter builds the graph of a network for a profile and contracts it.
+func NewRouter(net *Network, p Profile) (*Router, error) {
+	g, err := BuildGraph(net, p)
+	if err != nil {
+		return nil, err
+	}
+	return &Router{Graph: g, CH: BuildCH(g)}, nil
+}
+
+// LoadRouterFile reads an .osm.pbf or .osm file straight into a Router,
+// without the database (benchmarks, tests, QAMQOR_GRAPH).
+func LoadRouterFile(ctx context.Context, path string, p Profile) (*Router, error) {
+	net, err := ReadOSMFile(ctx, path, ImportAll)
+	if err != nil {
+		return nil, err
+	}
+	return NewRouter(net, p)
+}
+
+// Snap snaps a point to the main component; see Graph.Snap.
+func (r *Router) Snap(pt orb.Point, maxMeters float64) (Snap, error) {
+	return r.Graph.Snap(pt, maxMeters)
+}
+
+// SnapAll snaps every point. The error names the index of the first point
+// that is too far; errors.As finds the *SnapError.
+func (r *Router) SnapAll(pts []orb.Point, maxMeters float64) ([]Snap, error) {
+	out := make([]Snap, len(pts))
+	for i, p := range pts {
+		s, err := r.Graph.Snap(p, maxMeters)
+		if err != nil {
+			return nil, fmt.Errorf("snap point index=%d: %w", i, err)
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+// Matrix snaps the points and returns the road travel-time matrix between
+// them (Kind "road"), with the snaps so callers can report snap distances.
+func (r *Router) Matrix(pts []orb.Point, maxMeters float64) (*routing.RoadMatrix, []Snap, error) {
+	snaps, err := r.SnapAll(pts, maxMeters)
+	if err != nil {
+		return nil, nil, err
+	}
+	sec, m := r.CH.ManyToMany(snaps, snaps)
+	rm, err := routing.NewRoadMatrix(len(snaps), sec, m)
+	return rm, snaps, err
+}
+
+// Route snaps both points and returns the fastest leg with its polyline.
+// Seconds and Meters are +Inf when the points cannot reach each other.
+func (r *Router) Route(from, to orb.Point, maxMeters float64) (Route, error) {
+	a, err := r.Graph.Snap(from, maxMeters)
+	if err != nil {
+		return Route{}, fmt.Errorf("snap start: %w", err)
+	}
+	b, err := r.Graph.Snap(to, maxMeters)
+	if err != nil {
+		return Route{}, fmt.Errorf("snap end: %w", err)
+	}
+	return r.CH.Route(a, b), nil
 }
