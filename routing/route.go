@@ -14,6 +14,10 @@ type route struct {
 	es     []float64
 	ls     []float64
 	load   []int64
+	pload  []int64   // prefix loads: pload[i*dim+d] = load of jobs 0..i
+	ptr    []float64 // ptr[i] = travel from the start to job i
+	psvc   []float64 // psvc[i] = service of jobs 0..i
+	ppref  []float64 // ppref[i] = preference cost of jobs 0..i
 	travel float64
 	work   float64 // travel + service
 	pref   float64
@@ -31,6 +35,13 @@ func (m *model) update(r *route, where, pos []int32) bool {
 	}
 	r.es = r.es[:n]
 	r.ls = r.ls[:n]
+	if cap(r.ptr) < n {
+		r.ptr = make([]float64, n, 2*n+4)
+		r.psvc = make([]float64, n, 2*n+4)
+		r.ppref = make([]float64, n, 2*n+4)
+		r.pload = make([]int64, n*m.dim, (2*n+4)*m.dim)
+	}
+	r.ptr, r.psvc, r.ppref, r.pload = r.ptr[:n], r.psvc[:n], r.ppref[:n], r.pload[:n*m.dim]
 	for d := range r.load {
 		r.load[d] = 0
 	}
@@ -56,10 +67,12 @@ func (m *model) update(r *route, where, pos []int32) bool {
 		work += m.svc[j]
 		for d := 0; d < m.dim; d++ {
 			r.load[d] += m.dem[int(j)*m.dim+d]
+			r.pload[i*m.dim+d] = r.load[d]
 		}
 		if m.pref != nil {
 			pref += m.pref[int(j)*m.nV+v]
 		}
+		r.ptr[i], r.psvc[i], r.ppref[i] = travel, work, pref
 		prev = l
 	}
 	L := m.shiftE[v]

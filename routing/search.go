@@ -52,6 +52,8 @@ type search struct {
 	classGen []int
 	inPool   []bool
 	large    bool
+	lsOrder  []int32
+	lsBuf    []int32
 }
 
 func newSearch(m *model, opt Options) *search {
@@ -99,11 +101,13 @@ func (s *search) commit() {
 
 func (s *search) rollback() {
 	for _, v := range s.touchList {
-		s.touched[v] = false
-		r := &s.routes[v]
-		for _, j := range r.jobs {
+		for _, j := range s.routes[v].jobs {
 			s.where[j] = -1
 		}
+	}
+	for _, v := range s.touchList {
+		s.touched[v] = false
+		r := &s.routes[v]
 		r.jobs = append(r.jobs[:0], s.saved[v]...)
 		s.m.update(r, s.where, s.pos)
 	}
@@ -176,6 +180,10 @@ func (s *search) bestInsertion(j int32, blink float64, granular bool) (float64, 
 			}
 		}
 	}
+	// Without balance or preference terms, a new route is opened only when
+	// no used route can take the job (as in SISR); otherwise empty vehicles
+	// compete with used routes.
+	emptyLast := m.balW == 0 && m.pref == nil
 	if granular {
 		nb := m.neigh[j]
 		if len(nb) > 40 {
@@ -186,9 +194,11 @@ func (s *search) bestInsertion(j int32, blink float64, granular bool) (float64, 
 				try(int(w))
 			}
 		}
-		for v := range s.routes {
-			if len(s.routes[v].jobs) == 0 {
-				try(v)
+		if !emptyLast {
+			for v := range s.routes {
+				if len(s.routes[v].jobs) == 0 {
+					try(v)
+				}
 			}
 		}
 		if bv >= 0 {
@@ -198,7 +208,16 @@ func (s *search) bestInsertion(j int32, blink float64, granular bool) (float64, 
 		gen = s.stampGen
 	}
 	for v := range s.routes {
-		try(v)
+		if !emptyLast || len(s.routes[v].jobs) > 0 {
+			try(v)
+		}
+	}
+	if bv < 0 && emptyLast {
+		for v := range s.routes {
+			if len(s.routes[v].jobs) == 0 {
+				try(v)
+			}
+		}
 	}
 	return best, bv, bi
 }
@@ -361,8 +380,8 @@ func (s *search) run(ctx context.Context) int {
 		maxIt = DefaultIterations
 	}
 	startT := time.Now()
-	t0 := 4 * m.scale
-	tf := 0.04 * m.scale
+	t0 := devT0 * m.scale
+	tf := devTf * m.scale
 	if opt.BalanceWeight > 0 || opt.PreferenceBonus > 0 {
 		t0 += 0.1 * opt.PreferenceBonus
 	}
@@ -407,6 +426,9 @@ func (s *search) run(ctx context.Context) int {
 			s.unassigned = append(s.unassigned[:0], s.unassigned[k:]...)
 		}
 		s.recreate(sisrBlink)
+		if devLS == 1 {
+			s.localSearch()
+		}
 		c, p := s.objective()
 		accept := p < oldPen || (p == oldPen && c < oldCost-temp*math.Log(s.rng.Float64()))
 		if accept {
@@ -434,3 +456,6 @@ func (s *search) run(ctx context.Context) int {
 	s.unassigned = append(s.unassigned[:0], s.bestU...)
 	return it
 }
+
+var devT0, devTf = 0.5, 0.02
+var devLS = 1

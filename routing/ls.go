@@ -1,0 +1,453 @@
+package routing
+
+// Local search with granular neighbourhoods (Toth & Vigo 2003): for each
+// job u and each of its nearest neighbours v, try relocating u next to v,
+// swapping u and v, and 2-opt* (exchanging the route tails after u and
+// before v), accepting the first improving feasible move. Inter-route moves
+// are evaluated in O(1) from the routes' forward earliest and backward
+// latest start times and prefix sums (Savelsbergh 1992; Vidal et al. 2013,
+// "A hybrid genetic algorithm with adaptive diversity management for a
+// large class of vehicle routing problems with time-windows", C&OR 40(1)).
+// Intra-route moves are checked by re-simulating the (short) route.
+
+const lsNeighbours = 12
+
+// routeCost is the objective of a route with the given travel, work
+// (travel + service) and preference totals.
+func (m *model) routeCost(travel, work, pref float64) float64 {
+	return travel + pref + m.balW*work*work
+}
+
+// depAt returns the location and departure time after position i of r
+// (i = -1: the vehicle's start).
+func (m *model) depAt(r *route, i int) (int32, float64) {
+	if i < 0 {
+		return m.vStart[r.v], m.shiftS[r.v]
+	}
+	j := r.jobs[i]
+	return m.jLoc[j], r.es[i] + m.svc[j]
+}
+
+// join tests the sequence "prefix of a through position i" followed by
+// "suffix of b from position k" on a's vehicle (b's latest start times must
+// be valid for a's vehicle: same end and shift end). It returns the travel
+// of the connecting leg, or +Inf if infeasible in time.
+func (m *model) join(a *route, i int, b *route, k int) float64 {
+	loc, dep := m.depAt(a, i)
+	if k < len(b.jobs) {
+		t := m.t(loc, m.jLoc[b.jobs[k]])
+		if !(dep+t <= b.ls[k]) {
+			return inf
+		}
+		return t
+	}
+	if e := m.vEnd[a.v]; e >= 0 {
+		if i < 0 {
+			return 0 // empty route
+		}
+		t := m.t(loc, e)
+		if !(dep+t <= m.shiftE[a.v]) {
+			return inf
+		}
+		return t
+	}
+	return 0
+}
+
+// legOut returns the travel of the leg leaving position i of r (to the
+// next job or the end).
+func (m *model) legOut(r *route, i int) float64 {
+	loc, _ := m.depAt(r, i)
+	if i+1 < len(r.jobs) {
+		return m.t(loc, m.jLoc[r.jobs[i+1]])
+	}
+	if e := m.vEnd[r.v]; e >= 0 && i >= 0 {
+		return m.t(loc, e)
+	}
+	return 0
+}
+
+func (m *model) prefTravel(r *route, i int) float64 {
+	if i < 0 {
+		return 0
+	}
+	return r.ptr[i]
+}
+
+func (m *model) prefSvc(r *route, i int) float64 {
+	if i < 0 {
+		return 0
+	}
+	return r.psvc[i]
+}
+
+func (m *model) prefPref(r *route, i int) float64 {
+	if i < 0 || m.pref == nil {
+		return 0
+	}
+	return r.ppref[i]
+}
+
+// splitCost returns the cost of the route made of a's prefix through i and
+// b's suffix from k, on a's vehicle, given the connecting leg. Preferences
+// of the moved suffix are re-evaluated for a's vehicle.
+func (m *model) splitCost(a *route, i int, b *route, k int, link float64) float64 {
+	travel := m.prefTravel(a, i) + link
+	work := m.prefSvc(a, i)
+	pref := m.prefPref(a, i)
+	if k < len(b.jobs) {
+		// suffix travel = total travel without the end leg - travel up to k
+		sufTravel := b.travel - b.ptr[k]
+		if e := m.vEnd[b.v]; e >= 0 {
+			// b.travel includes the leg to b's end; a has the same end.
+			_ = e
+		}
+		travel += sufTravel
+		work += m.prefSvc(b, len(b.jobs)-1) - m.prefSvc(b, k-1)
+		if m.pref != nil {
+			if a.v == b.v {
+				pref += m.prefPref(b, len(b.jobs)-1) - m.prefPref(b, k-1)
+			} else {
+				for x := k; x < len(b.jobs); x++ {
+					pref += m.pref[int(b.jobs[x])*m.nV+a.v]
+				}
+			}
+		}
+	}
+	return m.routeCost(travel, work+travel, pref)
+}
+
+// loadOK checks capacity of a's prefix through i plus b's suffix from k.
+func (m *model) loadOK(a *route, i int, b *route, k int) bool {
+	vb := a.v * m.dim
+	for d := 0; d < m.dim; d++ {
+		l := int64(0)
+		if i >= 0 {
+			l = a.pload[i*m.dim+d]
+		}
+		if k < len(b.jobs) {
+			l += b.load[d]
+			if k > 0 {
+				l -= b.pload[(k-1)*m.dim+d]
+			}
+		}
+		if l > m.capa[vb+d] {
+			return false
+		}
+	}
+	return true
+}
+
+// sameTail reports whether routes of vehicles a and b can exchange tails:
+// the backward latest times of one are valid for the other.
+func (m *model) sameTail(a, b int) bool {
+	return m.vEnd[a] == m.vEnd[b] && m.shiftE[a] == m.shiftE[b] && m.maxDur[a] == 0 && m.maxDur[b] == 0
+}
+
+// seqCost simulates vehicle v on jobs and returns the route cost, or +Inf
+// if infeasible (time windows, shift, capacity, max stops or duration).
+func (m *model) seqCost(v int, jobs []int32) float64 {
+	if m.maxStops[v] > 0 && len(jobs) > m.maxStops[v] {
+		return inf
+	}
+	prev := m.vStart[v]
+	dep := m.shiftS[v]
+	travel, work, pref := 0.0, 0.0, 0.0
+	for _, j := range jobs {
+		l := m.jLoc[j]
+		t := m.t(prev, l)
+		s := m.earliest(j, dep+t)
+		if !(s <= big) {
+			return inf
+		}
+		travel += t
+		work += m.svc[j]
+		if m.pref != nil {
+			pref += m.pref[int(j)*m.nV+v]
+		}
+		dep = s + m.svc[j]
+		prev = l
+	}
+	if e := m.vEnd[v]; e >= 0 && len(jobs) > 0 {
+		t := m.t(prev, e)
+		travel += t
+		dep += t
+	}
+	if !(dep <= m.shiftE[v]) {
+		return inf
+	}
+	if m.maxDur[v] > 0 && len(jobs) > 0 && m.duration(v, jobs, -1, 0) > m.maxDur[v] {
+		return inf
+	}
+	return m.routeCost(travel, travel+work, pref)
+}
+
+// localSearch improves the current solution until no move improves it.
+func (s *search) localSearch() {
+	m := s.m
+	order := s.lsOrder[:0]
+	for j := 0; j < m.nJ; j++ {
+		if s.where[j] >= 0 && m.fixedOf[j] < 0 {
+			order = append(order, int32(j))
+		}
+	}
+	s.rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
+	s.lsOrder = order
+	for pass := 0; pass < 50; pass++ {
+		improved := false
+		for _, u := range order {
+			nb := m.neigh[u]
+			if len(nb) > lsNeighbours {
+				nb = nb[:lsNeighbours]
+			}
+			for _, v := range nb {
+				if s.where[u] < 0 || s.where[v] < 0 || m.fixedOf[v] >= 0 {
+					continue
+				}
+				if s.tryMoves(u, v) {
+					improved = true
+				}
+			}
+		}
+		if !improved {
+			break
+		}
+	}
+}
+
+const lsEps = 1e-9
+
+// tryMoves tries moves involving jobs u and v; it applies the first
+// improving one and reports whether it did.
+func (s *search) tryMoves(u, v int32) bool {
+	m := s.m
+	ru, rv := int(s.where[u]), int(s.where[v])
+	a, b := &s.routes[ru], &s.routes[rv]
+	pu, pv := int(s.pos[u]), int(s.pos[v])
+	if ru == rv {
+		return s.intra(a, pu, pv)
+	}
+	if !m.compat[int(u)*m.nV+b.v] && !m.compat[int(v)*m.nV+a.v] {
+		return false
+	}
+	old := a.cost + b.cost
+	// Relocate u before v or after v.
+	if m.compat[int(u)*m.nV+b.v] && m.fits(b, u) {
+		link := m.join(a, pu-1, a, pu+1)
+		if link < inf {
+			rem := m.removalCost(a, pu, link)
+			for _, q := range [2]int{pv, pv + 1} {
+				if q < b.nFixed {
+					continue
+				}
+				c := m.insertCost(b, u, q)
+				if c < inf && rem+b.cost+c < old-lsEps {
+					s.apply(ru, removeAt(a.jobs, pu), rv, insertAt(b.jobs, q, u))
+					return true
+				}
+			}
+		}
+	}
+	// Swap u and v.
+	if m.compat[int(u)*m.nV+b.v] && m.compat[int(v)*m.nV+a.v] {
+		ca := m.replaceCost(a, pu, v)
+		if ca < inf {
+			cb := m.replaceCost(b, pv, u)
+			if cb < inf && ca+cb < old-lsEps {
+				ja := append([]int32(nil), a.jobs...)
+				jb := append([]int32(nil), b.jobs...)
+				ja[pu], jb[pv] = v, u
+				s.apply(ru, ja, rv, jb)
+				return true
+			}
+		}
+	}
+	// 2-opt*: a = a[..pu] + b[pv..], b = b[..pv-1] + a[pu+1..].
+	if m.sameTail(a.v, b.v) && m.loadOK(a, pu, b, pv) && m.loadOK(b, pv-1, a, pu+1) &&
+		(m.pref == nil || a.v == b.v) && s.tailsCompat(a, pu+1, b.v) && s.tailsCompat(b, pv, a.v) {
+		la := m.join(a, pu, b, pv)
+		if la < inf {
+			lb := m.join(b, pv-1, a, pu+1)
+			if lb < inf {
+				na := m.splitCost(a, pu, b, pv, la)
+				nb := m.splitCost(b, pv-1, a, pu+1, lb)
+				if m.maxStops[a.v] > 0 && pu+1+len(b.jobs)-pv > m.maxStops[a.v] ||
+					m.maxStops[b.v] > 0 && pv+len(a.jobs)-pu-1 > m.maxStops[b.v] {
+					return false
+				}
+				if na+nb < old-lsEps {
+					ja := append(append([]int32(nil), a.jobs[:pu+1]...), b.jobs[pv:]...)
+					jb := append(append([]int32(nil), b.jobs[:pv]...), a.jobs[pu+1:]...)
+					s.apply(ru, ja, rv, jb)
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// tailsCompat checks skills/compatibility of r's jobs from k on vehicle v.
+func (s *search) tailsCompat(r *route, k int, v int) bool {
+	if r.v == v {
+		return true
+	}
+	m := s.m
+	for x := k; x < len(r.jobs); x++ {
+		if !m.compat[int(r.jobs[x])*m.nV+v] {
+			return false
+		}
+	}
+	return true
+}
+
+// removalCost returns r's cost without the job at position p, given the
+// travel of the leg that then joins p-1 and p+1.
+func (m *model) removalCost(r *route, p int, link float64) float64 {
+	j := r.jobs[p]
+	var prevLoc int32
+	if p == 0 {
+		prevLoc = m.vStart[r.v]
+	} else {
+		prevLoc = m.jLoc[r.jobs[p-1]]
+	}
+	travel := r.travel - m.t(prevLoc, m.jLoc[j]) - m.legOut(r, p) + link
+	if len(r.jobs) == 1 {
+		travel = 0
+	}
+	work := r.work - r.travel + travel - m.svc[j]
+	pref := r.pref
+	if m.pref != nil {
+		pref -= m.pref[int(j)*m.nV+r.v]
+	}
+	if len(r.jobs) == 1 {
+		return 0
+	}
+	return m.routeCost(travel, work, pref)
+}
+
+// replaceCost returns r's cost with the job at position p replaced by j,
+// or +Inf if infeasible.
+func (m *model) replaceCost(r *route, p int, j int32) float64 {
+	old := r.jobs[p]
+	base := int(j) * m.dim
+	ob := int(old) * m.dim
+	for d := 0; d < m.dim; d++ {
+		if r.load[d]-m.dem[ob+d]+m.dem[base+d] > m.capa[r.v*m.dim+d] {
+			return inf
+		}
+	}
+	if m.maxDur[r.v] > 0 {
+		return inf
+	}
+	loc, dep := m.depAt(r, p-1)
+	l := m.jLoc[j]
+	t1 := m.t(loc, l)
+	st := m.earliest(j, dep+t1)
+	if !(st <= big) {
+		return inf
+	}
+	fin := st + m.svc[j]
+	var t2 float64
+	if p+1 < len(r.jobs) {
+		t2 = m.t(l, m.jLoc[r.jobs[p+1]])
+		if !(fin+t2 <= r.ls[p+1]) {
+			return inf
+		}
+	} else if e := m.vEnd[r.v]; e >= 0 {
+		t2 = m.t(l, e)
+		if !(fin+t2 <= m.shiftE[r.v]) {
+			return inf
+		}
+	} else if !(fin <= m.shiftE[r.v]) {
+		return inf
+	}
+	oldIn := m.t(loc, m.jLoc[old])
+	oldOut := m.legOut(r, p)
+	travel := r.travel - oldIn - oldOut + t1 + t2
+	if !(travel < inf) {
+		return inf
+	}
+	work := r.work - r.travel + travel - m.svc[old] + m.svc[j]
+	pref := r.pref
+	if m.pref != nil {
+		pref += m.pref[int(j)*m.nV+r.v] - m.pref[int(old)*m.nV+r.v]
+	}
+	return m.routeCost(travel, work, pref)
+}
+
+// intra tries, within one route, moving the job at pu next to the job at
+// pv, and reversing the segment between them (2-opt), by re-simulation.
+func (s *search) intra(r *route, pu, pv int) bool {
+	m := s.m
+	if len(r.jobs) < 3 {
+		return false
+	}
+	buf := s.lsBuf[:0]
+	old := r.cost
+	u := r.jobs[pu]
+	// relocate u after v
+	for _, after := range [2]bool{true, false} {
+		buf = buf[:0]
+		for i, j := range r.jobs {
+			if i == pu {
+				continue
+			}
+			if i == pv && !after {
+				buf = append(buf, u)
+			}
+			buf = append(buf, j)
+			if i == pv && after {
+				buf = append(buf, u)
+			}
+		}
+		if c := m.seqCost(r.v, buf); c < old-lsEps {
+			s.lsBuf = buf
+			s.apply(r.v, append([]int32(nil), buf...), -1, nil)
+			return true
+		}
+	}
+	// 2-opt: make u adjacent to v by reversing.
+	lo, hi := pu+1, pv
+	if pv < pu {
+		lo, hi = pv+1, pu
+	}
+	if hi-lo >= 1 && lo >= r.nFixed {
+		buf = append(buf[:0], r.jobs...)
+		for x, y := lo, hi; x < y; x, y = x+1, y-1 {
+			buf[x], buf[y] = buf[y], buf[x]
+		}
+		if c := m.seqCost(r.v, buf); c < old-lsEps {
+			s.lsBuf = buf
+			s.apply(r.v, append([]int32(nil), buf...), -1, nil)
+			return true
+		}
+	}
+	s.lsBuf = buf
+	return false
+}
+
+func removeAt(js []int32, p int) []int32 {
+	out := make([]int32, 0, len(js)-1)
+	out = append(out, js[:p]...)
+	return append(out, js[p+1:]...)
+}
+
+func insertAt(js []int32, p int, j int32) []int32 {
+	out := make([]int32, 0, len(js)+1)
+	out = append(out, js[:p]...)
+	out = append(out, j)
+	return append(out, js[p:]...)
+}
+
+// apply replaces the job lists of routes ra and rb (rb < 0: only ra).
+func (s *search) apply(ra int, ja []int32, rb int, jb []int32) {
+	s.touch(ra)
+	s.routes[ra].jobs = append(s.routes[ra].jobs[:0], ja...)
+	if rb >= 0 {
+		s.touch(rb)
+		s.routes[rb].jobs = append(s.routes[rb].jobs[:0], jb...)
+		s.m.update(&s.routes[rb], s.where, s.pos)
+	}
+	s.m.update(&s.routes[ra], s.where, s.pos)
+}
