@@ -1,0 +1,339 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
+	"github.com/qamqor/qamqor/dispatch"
+)
+
+var _ dispatch.PlanStore = (*DB)(nil)
+
+// StartPlanningJob implements dispatch.PlanStore. The partial unique index
+// planning_jobs_one_running_idx makes a second running job for the same
+// scope key fail on any server instance.
+func (db *DB) StartPlanningJob(ctx context.Context, actor *dispatch.User, scope dispatch.PlanScope) (int64, error) {
+	body, err := json.Marshal(scope)
+	if err != nil {
+		return 0, fmt.Errorf("marshal scope: %w", err)
+	}
+	var id int64
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
+		// A job whose instance died mid-run must not block its day forever.
+		if _, err := tx.Exec(ctx, `UPDATE planning_jobs SET status = 'failed', message = 'abandoned (no progress for 10 minutes)', finished_at = now()
+			WHERE scope_key = $1 AND status = 'running' AND created_at < now() - interval '10 minutes'`, scope.Key()); err != nil {
+			return fmt.Errorf("expire planning jobs: %w", err)
+		}
+		err := tx.QueryRow(ctx, `INSERT INTO planning_jobs (scope_key, scope, created_by, message)
+			VALUES ($1, $2, $3, 'started') RETURNING id`, scope.Key(), body, actor.ID).Scan(&id)
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+			var running int64
+			_ = db.pool.QueryRow(ctx, `SELECT id FROM planning_jobs WHERE scope_key = $1 AND status = 'running'`, scope.Key()).Scan(&running)
+			return &dispatch.Error{Code: dispatch.ECONFLICT, Message: fmt.Sprintf("Planning job #%d for %s is still running; wait for it to finish.", running, scope.Day),
+				Detail: map[string]any{"running_job_id": running}}
+		} else if err != nil {
+			return fmt.Errorf("insert planning job: %w", err)
+		}
+		_, err = appendEvent(ctx, tx, dispatch.EventPlanStarted, "plan", id, nil, map[string]any{"id": id, "scope": scope})
+		return err
+	})
+	return id, err
+}
+
+// PlanningProgress implements dispatch.PlanStore.
+func (db *DB) PlanningProgress(ctx context.Context, jobID int64, pct int, msg string) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE planning_jobs SET progress = $2, message = $3 WHERE id = $1`, jobID, pct, msg); err != nil {
+			return fmt.Errorf("update planning job id=%d: %w", jobID, err)
+		}
+		_, err := appendEvent(ctx, tx, dispatch.EventPlanProgress, "plan", jobID, nil, map[string]any{"id": jobID, "progress": pct, "message": msg})
+		return err
+	})
+}
+
+// FailPlanningJob implements dispatch.PlanStore.
+func (db *DB) FailPlanningJob(ctx context.Context, jobID int64, msg string) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE planning_jobs SET status = 'failed', message = $2, finished_at = now() WHERE id = $1`, jobID, msg); err != nil {
+			return fmt.Errorf("fail planning job id=%d: %w", jobID, err)
+		}
+		_, err := appendEvent(ctx, tx, dispatch.EventPlanFailed, "plan", jobID, nil, map[string]any{"id": jobID, "message": msg})
+		return err
+	})
+}
+
+// PlanningJob is the state of one planning run.
+type PlanningJob struct {
+	ID       int64           `json:"id"`
+	Status   string          `json:"status"`
+	Progress int             `json:"progress"`
+	Message  string          `json:"message"`
+	Scope    json.RawMessage `json:"scope"`
+	Result   json.RawMessage `json:"result,omitempty"`
+}
+
+// FindPlanningJob returns a planning job by id.
+func (db *DB) FindPlanningJob(ctx context.Context, id int64) (*PlanningJob, error) {
+	var j PlanningJob
+	err := db.pool.QueryRow(ctx, `SELECT id, status, progress, message, scope, result FROM planning_jobs WHERE id = $1`, id).
+		Scan(&j.ID, &j.Status, &j.Progress, &j.Message, &j.Scope, &j.Result)
+	if err != nil {
+		return nil, translate(err, "Planning job")
+	}
+	return &j, nil
+}
+
+// LoadPlanInput implements dispatch.PlanStore. It reads the open requests of
+// the scope, every request already in a draft or pending on a live route of
+// the day (re-planning replaces the day's drafts and may reorder live
+// routes), and the active teams with members, lead and live route.
+func (db *DB) LoadPlanInput(ctx context.Context, scope dispatch.PlanScope, rules dispatch.PlanRules) (*dispatch.PlanInput, error) {
+	in := &dispatch.PlanInput{Now: db.Now()}
+	var area any
+	if len(scope.Area) > 0 {
+		area = wkb.Value(scope.Area)
+	}
+	rows, err := db.pool.Query(ctx, `
+		SELECT r.id, r.kind, ST_AsBinary(r.location::geometry), r.priority, r.window_start, r.window_end,
+			r.service_minutes, r.packages, coalesce(c.preferred_language, ''), c.last_team_id, r.status
+		FROM requests r LEFT JOIN care_addresses c ON c.id = r.care_address_id
+		WHERE (r.status = 'new'
+			AND (r.due_day IS NULL OR r.due_day = $1::date)
+			AND (coalesce(cardinality($2::text[]), 0) = 0 OR r.kind = ANY($2))
+			AND (coalesce(cardinality($3::bigint[]), 0) = 0 OR r.district_id = ANY($3))
+			AND ($4::bytea IS NULL OR ST_Contains(ST_GeomFromWKB($4, 4326), r.location::geometry)))
+		   OR r.id IN (SELECT s.request_id FROM stops s JOIN routes ro ON ro.id = s.route_id
+				WHERE ro.day = $1::date AND s.status = 'pending'
+				  AND ro.status IN ('draft', 'published', 'in_progress'))
+		ORDER BY r.id`, scope.Day, scope.Kinds, scope.DistrictIDs, area)
+	if err != nil {
+		return nil, fmt.Errorf("load plan requests: %w", err)
+	}
+	for rows.Next() {
+		var r dispatch.PlanRequest
+		if err := rows.Scan(&r.ID, &r.Kind, wkb.Scanner(&r.Location), &r.Priority, &r.WindowStart, &r.WindowEnd,
+			&r.ServiceMinutes, &r.Packages, &r.PreferredLanguage, &r.LastTeamID, &r.Status); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scan plan request: %w", err)
+		}
+		in.Requests = append(in.Requests, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load plan requests: %w", err)
+	}
+
+	teams, err := db.FindTeams(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	vols, err := db.teamVolunteers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	live, err := db.FindRoutes(ctx, dispatch.RouteFilter{Day: scope.Day, Statuses: []dispatch.RouteStatus{dispatch.RoutePublished, dispatch.RouteInProgress}})
+	if err != nil {
+		return nil, err
+	}
+	liveByTeam := map[int64]*dispatch.Route{}
+	for _, r := range live {
+		liveByTeam[r.TeamID] = r
+	}
+	for _, t := range teams {
+		pt := dispatch.PlanTeam{Team: *t, Live: liveByTeam[t.ID]}
+		for _, v := range vols[t.ID] {
+			pt.Members = append(pt.Members, v)
+			if t.LeadVolunteerID != nil && v.ID == *t.LeadVolunteerID {
+				lead := v
+				pt.Lead = &lead
+			}
+		}
+		if pos, ok := db.lastPosition(ctx, t.ID); ok {
+			pt.Position = &pos
+		}
+		in.Teams = append(in.Teams, pt)
+	}
+	return in, nil
+}
+
+func (db *DB) lastPosition(ctx context.Context, teamID int64) (orb.Point, bool) {
+	var p orb.Point
+	var ok bool
+	err := db.pool.QueryRow(ctx, `SELECT last_position IS NOT NULL, ST_AsBinary(coalesce(last_position, base)::geometry) FROM teams WHERE id = $1`, teamID).
+		Scan(&ok, wkb.Scanner(&p))
+	return p, err == nil && ok
+}
+
+func (db *DB) teamVolunteers(ctx context.Context) (map[int64][]dispatch.Volunteer, error) {
+	rows, err := db.pool.Query(ctx, `SELECT tm.team_id, v.id, v.full_name, v.birth_year, v.languages, v.organisation_id, v.active
+		FROM team_members tm JOIN volunteers v ON v.id = tm.volunteer_id WHERE v.active ORDER BY tm.team_id, v.id`)
+	if err != nil {
+		return nil, fmt.Errorf("load team members: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64][]dispatch.Volunteer{}
+	for rows.Next() {
+		var team int64
+		var v dispatch.Volunteer
+		if err := rows.Scan(&team, &v.ID, &v.FullName, &v.BirthYear, &v.Languages, &v.OrganisationID, &v.Active); err != nil {
+			return nil, fmt.Errorf("scan team member: %w", err)
+		}
+		out[team] = append(out[team], v)
+	}
+	return out, rows.Err()
+}
+
+const teamColumns = `t.id, t.name, t.organisation_id, t.lead_volunteer_id, ST_AsBinary(t.base::geometry), t.has_vehicle,
+	t.capacity_packages, t.skills, t.languages, to_char(t.shift_start, 'HH24:MI'), to_char(t.shift_end, 'HH24:MI'), t.color, t.active,
+	coalesce((SELECT array_agg(volunteer_id ORDER BY volunteer_id) FROM team_members WHERE team_id = t.id), '{}')`
+
+func scanTeam(row pgx.Row) (*dispatch.Team, error) {
+	var t dispatch.Team
+	err := row.Scan(&t.ID, &t.Name, &t.OrganisationID, &t.LeadVolunteerID, wkb.Scanner(&t.Base), &t.HasVehicle,
+		&t.CapacityPackages, &t.Skills, &t.Languages, &t.ShiftStart, &t.ShiftEnd, &t.Color, &t.Active, &t.MemberIDs)
+	return &t, err
+}
+
+// FindTeams returns teams ordered by id, only active ones when activeOnly.
+func (db *DB) FindTeams(ctx context.Context, activeOnly bool) ([]*dispatch.Team, error) {
+	rows, err := db.pool.Query(ctx, `SELECT `+teamColumns+` FROM teams t WHERE t.active OR NOT $1 ORDER BY t.id`, activeOnly)
+	if err != nil {
+		return nil, fmt.Errorf("find teams: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*dispatch.Team, error) { return scanTeam(row) })
+}
+
+// SavePlan implements dispatch.PlanStore.
+func (db *DB) SavePlan(ctx context.Context, jobID int64, actor *dispatch.User, scope dispatch.PlanScope, out *dispatch.PlanOutput) error {
+	now := db.Now()
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		// Re-planning replaces the day's drafts: their requests are either in
+		// the new plan or back in the open queue below.
+		if _, err := tx.Exec(ctx, `UPDATE requests SET status = 'new', updated_at = $2 WHERE status = 'planned' AND id IN
+			(SELECT s.request_id FROM stops s JOIN routes r ON r.id = s.route_id WHERE r.day = $1::date AND r.status = 'draft')`, scope.Day, now); err != nil {
+			return fmt.Errorf("reopen draft requests: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM routes WHERE day = $1::date AND status = 'draft'`, scope.Day); err != nil {
+			return fmt.Errorf("delete drafts: %w", err)
+		}
+		// A request may move between live routes; it is reopened only if the
+		// plan keeps it nowhere.
+		var kept []int64
+		for _, pr := range out.Routes {
+			for _, s := range pr.Stops {
+				kept = append(kept, s.RequestID)
+			}
+		}
+		for i := range out.Routes {
+			pr := &out.Routes[i]
+			if pr.LiveID != 0 {
+				if err := replanLive(ctx, tx, pr, kept, now); err != nil {
+					return err
+				}
+				continue
+			}
+			if len(pr.Stops) == 0 {
+				continue
+			}
+			var geom any
+			if len(pr.Geometry) >= 2 {
+				geom = wkb.Value(pr.Geometry)
+			}
+			var routeID int64
+			err := tx.QueryRow(ctx, `INSERT INTO routes (team_id, day, status, distance_m, duration_s, geom, plan_id, created_at)
+				VALUES ($1, $2::date, 'draft', $3, $4, ST_GeomFromWKB($5, 4326), $6, $7) RETURNING id`,
+				pr.TeamID, scope.Day, pr.DistanceM, pr.DurationS, geom, jobID, now).Scan(&routeID)
+			if err != nil {
+				return fmt.Errorf("insert draft route team=%d: %w", pr.TeamID, err)
+			}
+			ids := make([]int64, len(pr.Stops))
+			for k, s := range pr.Stops {
+				ids[k] = s.RequestID
+				if _, err := tx.Exec(ctx, `INSERT INTO stops (route_id, request_id, seq, eta, locked, language_match, travel_s, distance_m)
+					VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, routeID, s.RequestID, k+1, s.ETA, s.Locked, s.LanguageMatch, s.TravelS, s.DistanceM); err != nil {
+					return fmt.Errorf("insert stop route=%d request=%d: %w", routeID, s.RequestID, err)
+				}
+			}
+			if _, err := tx.Exec(ctx, `UPDATE requests SET status = 'planned', unassigned_reason = '', updated_at = $2
+				WHERE id = ANY($1) AND status IN ('new', 'planned', 'assigned')`, ids, now); err != nil {
+				return fmt.Errorf("mark planned: %w", err)
+			}
+			if _, err := appendEvent(ctx, tx, dispatch.EventRouteDrafted, "route", routeID, nil,
+				map[string]any{"id": routeID, "team_id": pr.TeamID, "day": scope.Day, "stops": len(pr.Stops), "plan_id": jobID}); err != nil {
+				return err
+			}
+		}
+		for _, u := range out.Unplanned {
+			if _, err := tx.Exec(ctx, `UPDATE requests SET unassigned_reason = $2, updated_at = $3 WHERE id = $1`, u.RequestID, u.Reason, now); err != nil {
+				return fmt.Errorf("mark unplanned request=%d: %w", u.RequestID, err)
+			}
+		}
+		result, err := json.Marshal(out)
+		if err != nil {
+			return fmt.Errorf("marshal plan result: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE planning_jobs SET status = 'done', progress = 100, message = 'done', result = $2, finished_at = $3 WHERE id = $1`,
+			jobID, result, now); err != nil {
+			return fmt.Errorf("finish planning job id=%d: %w", jobID, err)
+		}
+		_, err = appendEvent(ctx, tx, dispatch.EventPlanFinished, "plan", jobID, nil, map[string]any{"id": jobID, "result": json.RawMessage(result)})
+		return err
+	})
+}
+
+// replanLive rewrites the pending part of a live route: done, arrived and
+// other final stops keep their place; pending stops follow the new order;
+// stops the plan dropped are removed and their requests reopened.
+func replanLive(ctx context.Context, tx pgx.Tx, pr *dispatch.PlannedRoute, kept []int64, now time.Time) error {
+	var teamID int64
+	if err := tx.QueryRow(ctx, `SELECT team_id FROM routes WHERE id = $1 FOR UPDATE`, pr.LiveID).Scan(&teamID); err != nil {
+		return translate(err, "Route")
+	}
+	var maxSeq int
+	if err := tx.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM stops WHERE route_id = $1 AND status NOT IN ('pending', 'removed')`, pr.LiveID).Scan(&maxSeq); err != nil {
+		return fmt.Errorf("read route seq: %w", err)
+	}
+	keep := make([]int64, len(pr.Stops))
+	for i, s := range pr.Stops {
+		keep[i] = s.RequestID
+	}
+	// Dropped stops: removed, request open again.
+	if _, err := tx.Exec(ctx, `WITH d AS (UPDATE stops SET status = 'removed', seq = 0 WHERE route_id = $1 AND status = 'pending' AND NOT (request_id = ANY($2)) RETURNING request_id)
+		UPDATE requests SET status = 'new', updated_at = $3 WHERE id IN (SELECT request_id FROM d) AND NOT (id = ANY($4))`, pr.LiveID, keep, now, kept); err != nil {
+		return fmt.Errorf("drop stops route=%d: %w", pr.LiveID, err)
+	}
+	for i, s := range pr.Stops {
+		tag, err := tx.Exec(ctx, `UPDATE stops SET seq = $3, eta = $4, travel_s = $5, distance_m = $6, language_match = $7
+			WHERE route_id = $1 AND request_id = $2 AND status = 'pending'`, pr.LiveID, s.RequestID, maxSeq+i+1, s.ETA, s.TravelS, s.DistanceM, s.LanguageMatch)
+		if err != nil {
+			return fmt.Errorf("update stop route=%d request=%d: %w", pr.LiveID, s.RequestID, err)
+		}
+		if tag.RowsAffected() == 0 {
+			if _, err := tx.Exec(ctx, `INSERT INTO stops (route_id, request_id, seq, eta, language_match, travel_s, distance_m)
+				VALUES ($1, $2, $3, $4, $5, $6, $7)`, pr.LiveID, s.RequestID, maxSeq+i+1, s.ETA, s.LanguageMatch, s.TravelS, s.DistanceM); err != nil {
+				return fmt.Errorf("insert stop route=%d request=%d: %w", pr.LiveID, s.RequestID, err)
+			}
+		}
+	}
+	if _, err := tx.Exec(ctx, `UPDATE requests SET status = 'assigned', unassigned_reason = '', updated_at = $2 WHERE id = ANY($1) AND status IN ('new', 'planned', 'assigned')`, keep, now); err != nil {
+		return fmt.Errorf("assign requests: %w", err)
+	}
+	var geom any
+	if len(pr.Geometry) >= 2 {
+		geom = wkb.Value(pr.Geometry)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE routes SET geom = coalesce(ST_GeomFromWKB($2, 4326), geom), distance_m = $3, duration_s = $4 WHERE id = $1`,
+		pr.LiveID, geom, pr.DistanceM, pr.DurationS); err != nil {
+		return fmt.Errorf("update route=%d: %w", pr.LiveID, err)
+	}
+	_, err := appendEvent(ctx, tx, dispatch.EventRouteChanged, "route", pr.LiveID, &teamID, map[string]any{"id": pr.LiveID, "team_id": teamID, "reason": "replanned"})
+	return err
+}
