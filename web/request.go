@@ -308,7 +308,8 @@ func pointParam(q url.Values, required bool) (*orb.Point, error) {
 	if err != nil {
 		return nil, malformedParam("lon", "a number")
 	}
-	if lat < -90 || lat > 90 || lon < -180 || lon > 180 {
+	// NaN fails every comparison, so test for in-range rather than out.
+	if !(lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180) {
 		return nil, dispatch.Invalid("lat", "Coordinates are out of range.")
 	}
 	return &orb.Point{lon, lat}, nil
