@@ -69,6 +69,8 @@ type Services struct {
 	// Area is the service area; points outside it are refused. The zero
 	// value means dispatch.AstanaArea.
 	Area dispatch.ServiceArea
+	// Events feeds the live hub behind GET /ws; nil turns /ws off (503).
+	Events dispatch.EventSource
 	// Ready reports whether the server can serve (the database answers);
 	// nil means always ready.
 	Ready func(ctx context.Context) error
@@ -82,6 +84,7 @@ type Server struct {
 	Services
 
 	router    chi.Router
+	hub       *Hub // nil without Services.Events
 	templates map[string]*template.Template
 	assets    *assets
 	// pages are the links the home page offers, filtered by role. Route
@@ -116,6 +119,9 @@ func NewServer(cfg Config, svc Services) (*Server, error) {
 	if s.templates, err = s.parseTemplates(); err != nil {
 		return nil, err
 	}
+	if svc.Events != nil {
+		s.hub = NewHub(svc.Events, HubConfig{Logger: svc.Logger})
+	}
 	s.router = s.routes()
 	return s, nil
 }
@@ -149,8 +155,11 @@ func (s *Server) routes() chi.Router {
 	r.Group(func(r chi.Router) {
 		r.Use(s.limitBody, s.loadSession, s.checkOrigin)
 
-		// WebSocket routes go in a group here without Timeout, behind
-		// requireLogin and checkCSRFToken (web/ws.go).
+		// WebSocket routes: no Timeout, a connection lives for hours.
+		r.Group(func(r chi.Router) {
+			r.Use(s.requireLogin)
+			s.registerLiveRoutes(r)
+		})
 
 		r.Group(func(r chi.Router) {
 			r.Use(middleware.Timeout(s.RequestTimeout))
@@ -202,6 +211,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	if s.hub != nil {
+		go s.hub.Run(ctx)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
