@@ -27,7 +27,9 @@ func OSMSource(file string) string { return "osm:" + filepath.Base(file) }
 // ReplaceRoadNetwork replaces the stored road graph with net in one
 // transaction (COPY into staging tables, then INSERT ... SELECT with
 // ST_GeomFromWKB) and upserts the network's addresses into the gazetteer as
-// kind 'house' with the given source, so a re-import adds no duplicates.
+// kind 'house' with the given source (name "street, house", norm and latin
+// keys from geo.NormalizeAddress and geo.LatinKey), so a re-import adds no
+// duplicates.
 //
 // road_edges follows pgRouting: cost is the car time in seconds for car
 // edges and the walking time for foot-only ones; reverse_cost is -1 when
@@ -43,7 +45,7 @@ func (db *DB) ReplaceRoadNetwork(ctx context.Context, net *geo.Network, source s
 			CREATE TEMP TABLE road_edges_in (id bigint, source bigint, target bigint, cost double precision,
 				reverse_cost double precision, length_m double precision, car boolean, foot boolean,
 				name text, highway text, wkb bytea) ON COMMIT DROP;
-			CREATE TEMP TABLE gazetteer_in (street text, house text, name text, norm text, wkb bytea) ON COMMIT DROP`); err != nil {
+			CREATE TEMP TABLE gazetteer_in (street text, house text, name text, norm text, latin text, wkb bytea) ON COMMIT DROP`); err != nil {
 			return fmt.Errorf("create staging tables: %w", err)
 		}
 		vi := 0
@@ -86,7 +88,7 @@ func (db *DB) ReplaceRoadNetwork(ctx context.Context, net *geo.Network, source s
 		}
 		res.Edges = int(n)
 		ai := 0
-		_, err = tx.CopyFrom(ctx, pgx.Identifier{"gazetteer_in"}, []string{"street", "house", "name", "norm", "wkb"},
+		_, err = tx.CopyFrom(ctx, pgx.Identifier{"gazetteer_in"}, []string{"street", "house", "name", "norm", "latin", "wkb"},
 			pgx.CopyFromFunc(func() ([]any, error) {
 				for ai < len(net.Addresses) {
 					a := &net.Addresses[ai]
@@ -97,7 +99,7 @@ func (db *DB) ReplaceRoadNetwork(ctx context.Context, net *geo.Network, source s
 						continue
 					}
 					b, err := wkb.Marshal(a.Pt)
-					return []any{a.Street, a.House, name, norm, b}, err
+					return []any{a.Street, a.House, name, norm, geo.LatinKey(name), b}, err
 				}
 				return nil, nil
 			}))
@@ -113,8 +115,8 @@ func (db *DB) ReplaceRoadNetwork(ctx context.Context, net *geo.Network, source s
 			FROM road_edges_in`); err != nil {
 			return translate(fmt.Errorf("insert road edges: %w", err), "Road edge")
 		}
-		tag, err := tx.Exec(ctx, `INSERT INTO gazetteer (kind, street, house, name, norm, location, source)
-			SELECT 'house', street, house, name, norm, ST_GeomFromWKB(wkb, 4326)::geography, $1
+		tag, err := tx.Exec(ctx, `INSERT INTO gazetteer (kind, street, house, name, norm, latin, location, source)
+			SELECT 'house', street, house, name, norm, latin, ST_GeomFromWKB(wkb, 4326)::geography, $1
 			FROM gazetteer_in
 			ON CONFLICT DO NOTHING`, source)
 		if err != nil {

@@ -58,6 +58,13 @@ func TestRoadNetworkRoundTrip(t *testing.T) {
 	if städtle == 0 {
 		t.Fatal("no Städtle address in the gazetteer")
 	}
+	var latin string
+	if err := db.Pool().QueryRow(ctx, `SELECT latin FROM gazetteer WHERE source = $1 AND street = 'Städtle' AND house = '1'`, src).Scan(&latin); err != nil {
+		t.Fatal(err)
+	}
+	if latin != geo.LatinKey("Städtle, 1") || latin == "" {
+		t.Fatalf("latin key %q", latin)
+	}
 
 	back, err := db.LoadRoadNetwork(ctx)
 	if err != nil {
