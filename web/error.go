@@ -153,11 +153,12 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p problem) {
 }
 
 // wantsHTML reports whether errors for r should be pages rather than
-// problem JSON. JSON lives under /api/; everything else is a page, unless
-// the client asks for JSON and not HTML.
+// problem JSON. JSON lives under /api/ and WebSocket upgrades get JSON too;
+// everything else is a page, unless the client asks for JSON and not HTML.
 func wantsHTML(r *http.Request) bool {
 	p := r.URL.Path
-	if strings.HasPrefix(p, "/api/") || p == "/healthz" || p == "/readyz" {
+	if strings.HasPrefix(p, "/api/") || p == "/healthz" || p == "/readyz" ||
+		strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 		return false
 	}
 	accept := r.Header.Get("Accept")

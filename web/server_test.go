@@ -201,6 +201,10 @@ type routeExpect struct {
 	Page bool
 	// Roles may use the route; all other logged-in roles get 403.
 	Roles []dispatch.Role
+	// NeedsHub routes answer 503 without Services.Events, which these
+	// mocks lack; only the anonymous 401 is checked here (ws_test.go
+	// checks the roles).
+	NeedsHub bool
 }
 
 var (
@@ -234,6 +238,7 @@ var routeTable = map[string]routeExpect{
 	"GET /api/geocode/reverse":       {Path: "/api/geocode/reverse?lat=51.1282&lon=71.4304", Roles: searchers},
 	"GET /":                          {Roles: everyone, Page: true},
 	"GET /hotline":                   {Roles: creators, Page: true},
+	"GET /ws":                        {Roles: everyone, NeedsHub: true},
 }
 
 // TestRoutePermissions walks every registered route with every role and
@@ -259,7 +264,17 @@ func TestRoutePermissions(t *testing.T) {
 				name = "anonymous"
 			}
 			t.Run(key+"/"+name, func(t *testing.T) {
-				w := ts.do(t, call{Method: method, Path: path, Role: role, Body: exp.Body, ContentType: exp.ContentType})
+				c := call{Method: method, Path: path, Role: role, Body: exp.Body, ContentType: exp.ContentType}
+				if exp.NeedsHub {
+					c.Header = map[string]string{"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
+				}
+				w := ts.do(t, c)
+				if exp.NeedsHub && role != anonymous {
+					if w.Code != http.StatusServiceUnavailable {
+						t.Fatalf("Code=%d, want 503 without a hub; body %s", w.Code, w.Body)
+					}
+					return
+				}
 				if w.Code >= 500 {
 					t.Fatalf("Code=%d, want no 5xx; body %s", w.Code, w.Body)
 				}
