@@ -7,7 +7,6 @@ package geo
 import (
 	"fmt"
 	"math"
-	"sort"
 
 	"github.com/paulmach/orb"
 )
@@ -606,9 +605,4 @@ func (g *Graph) direct(s, t Snap) int64 {
 		best = ps - pt
 	}
 	return best
-}
-
-// sortSeeds orders seeds by vertex for deterministic processing.
-func sortSeeds(s []seed) {
-	sort.Slice(s, func(i, j int) bool { return s[i].v < s[j].v || (s[i].v == s[j].v && s[i].w < s[j].w) })
 }
