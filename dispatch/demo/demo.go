@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand"
 	"sort"
+	"strings"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
@@ -232,12 +233,12 @@ func pick[T any](r *rand.Rand, xs []T) T { return xs[r.Intn(len(xs))] }
 // female returns the female form of a Russian-style surname.
 func female(surname string) string {
 	for _, suf := range []string{"ов", "ев", "ёв", "ин"} {
-		if len(surname) > len(suf) && surname[len(surname)-len(suf):] == suf {
+		if strings.HasSuffix(surname, suf) {
 			return surname + "а"
 		}
 	}
-	if len(surname) > 4 && surname[len(surname)-4:] == "ий" {
-		return surname[:len(surname)-4] + "ая"
+	if s, ok := strings.CutSuffix(surname, "ий"); ok {
+		return s + "ая"
 	}
 	return surname
 }
@@ -249,7 +250,7 @@ func oldName(r *rand.Rand) (string, string) {
 	if r.Float64() < 0.55 {
 		sur, fa := pick(r, kzSurnames), pick(r, kzFathers)
 		lang := "kk"
-		if fa[1][len(fa[1])-2:] != "лы" && r.Float64() < 0.6 {
+		if !strings.HasSuffix(fa[1], "ұлы") && r.Float64() < 0.6 {
 			lang = "ru" // Russian-style patronymics come with Russian more often
 		}
 		if f {
@@ -472,10 +473,14 @@ func (s *Set) genCare(r *rand.Rand, houses []geo.GazetteerEntry) {
 		} else if r.Float64() < 0.2 {
 			c.MobilityNotes = pick(r, mobileNotes)
 		}
-		if x := r.Float64(); x < 0.35 {
-			c.AccessNotes = pick(r, accessNotesRU)
-		} else if x < 0.55 {
-			c.AccessNotes = pick(r, accessNotesKK)
+		if r.Float64() < 0.55 {
+			// notes mostly in the pensioner's language: volunteers read
+			// them to whoever opens the door
+			if (lang == "kk") == (r.Float64() < 0.8) {
+				c.AccessNotes = pick(r, accessNotesKK)
+			} else {
+				c.AccessNotes = pick(r, accessNotesRU)
+			}
 		}
 		s.CareAddresses = append(s.CareAddresses, c)
 	}
