@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+
+	"github.com/qamqor/qamqor/dispatch"
+	"github.com/qamqor/qamqor/dispatch/postgres"
+	"github.com/qamqor/qamqor/web"
+)
+
+func init() { commands["serve"] = runServe }
+
+// runServe runs the HTTP server until the process is interrupted. It
+// refuses to start on a database with pending migrations.
+func runServe(ctx context.Context, args []string) error {
+	cfg, err := LoadConfig()
+	if err != nil {
+		return err
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address; :0 picks a free port (QAMQOR_ADDR)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+
+	db, err := postgres.Open(ctx, cfg.DatabaseURL, "")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ok, missing, err := db.SchemaUpToDate(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("the database schema is out of date (missing %s): run qamqor migrate", strings.Join(missing, ", "))
+	}
+
+	srv, err := web.NewServer(web.Config{
+		Addr:       cfg.Addr,
+		PublicURL:  cfg.PublicURL,
+		Secure:     strings.HasPrefix(cfg.PublicURL, "https://"),
+		SessionTTL: cfg.SessionTTL,
+		TileURL:    cfg.TileURL,
+		SnapLimitM: cfg.SnapLimitM,
+	}, web.Services{
+		Auth:     db,
+		Requests: db,
+		Care:     db,
+		Geocoder: db,
+		Events:   db,
+		Area:     dispatch.AstanaArea,
+		Ready:    func(ctx context.Context) error { return db.Pool().Ping(ctx) },
+		Logger:   logger,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := srv.Listen()
+	if err != nil {
+		return err
+	}
+	if hub := srv.Hub(); hub != nil {
+		go func() {
+			report := func(err error) { logger.Warn("listen for events", "err", err) }
+			if err := db.ListenReporting(ctx, hub.Wake, report); err != nil && !errors.Is(err, context.Canceled) {
+				logger.Error("listen for events stopped", "err", err)
+			}
+		}()
+	}
+	fmt.Printf("Qamqor is running at %s\n", listenURL(ln.Addr()))
+	if cfg.PublicURL != "" {
+		fmt.Printf("Public URL: %s\n", cfg.PublicURL)
+	}
+	err = srv.Serve(ctx, ln)
+	fmt.Println("Qamqor stopped")
+	return err
+}
+
+// listenURL is the address to print: http://localhost:PORT for a wildcard
+// or loopback listener, else the real address. It shows the port actually
+// bound, so `--addr :0` prints the one it got.
+func listenURL(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return "http://" + addr.String()
+	}
+	if tcp.IP == nil || tcp.IP.IsUnspecified() || tcp.IP.IsLoopback() {
+		return fmt.Sprintf("http://localhost:%d", tcp.Port)
+	}
+	return "http://" + tcp.String()
+}
