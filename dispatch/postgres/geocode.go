@@ -357,6 +357,9 @@ func scoreGazetteer(qq query, kind, house, norm, latin string, sim, wsim, ssim f
 	case qq.house != "":
 		// a street is a fair answer for a house the gazetteer lacks
 		return 0.85 * ssim
+	case kind == geo.KindCrossing:
+		// "Абай" names one street of "Абай / Сейфуллин"; the street wins
+		return max(sim, 0.75*wsim)
 	}
 	return max(sim, 0.9*wsim)
 }
