@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -422,6 +423,18 @@ type PlanStore interface {
 	SavePlan(ctx context.Context, jobID int64, actor *User, scope PlanScope, out *PlanOutput) error
 	// FailPlanningJob finishes a job with an error message.
 	FailPlanningJob(ctx context.Context, jobID int64, msg string) error
+	// FindPlanningJob returns a job's state; ENOTFOUND when missing.
+	FindPlanningJob(ctx context.Context, id int64) (*PlanningJob, error)
+}
+
+// PlanningJob is the state of one planning run.
+type PlanningJob struct {
+	ID       int64           `json:"id"`
+	Status   string          `json:"status"`
+	Progress int             `json:"progress"`
+	Message  string          `json:"message"`
+	Scope    json.RawMessage `json:"scope"`
+	Result   json.RawMessage `json:"result,omitempty"`
 }
 
 // Planner runs planning jobs: load, solve, save, with progress events.

@@ -70,19 +70,9 @@ func (db *DB) FailPlanningJob(ctx context.Context, jobID int64, msg string) erro
 	})
 }
 
-// PlanningJob is the state of one planning run.
-type PlanningJob struct {
-	ID       int64           `json:"id"`
-	Status   string          `json:"status"`
-	Progress int             `json:"progress"`
-	Message  string          `json:"message"`
-	Scope    json.RawMessage `json:"scope"`
-	Result   json.RawMessage `json:"result,omitempty"`
-}
-
 // FindPlanningJob returns a planning job by id.
-func (db *DB) FindPlanningJob(ctx context.Context, id int64) (*PlanningJob, error) {
-	var j PlanningJob
+func (db *DB) FindPlanningJob(ctx context.Context, id int64) (*dispatch.PlanningJob, error) {
+	var j dispatch.PlanningJob
 	err := db.pool.QueryRow(ctx, `SELECT id, status, progress, message, scope, result FROM planning_jobs WHERE id = $1`, id).
 		Scan(&j.ID, &j.Status, &j.Progress, &j.Message, &j.Scope, &j.Result)
 	if err != nil {

@@ -1,0 +1,252 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/qamqor/qamqor/dispatch"
+)
+
+// PlanServices are what the planning and route-editing API needs.
+type PlanServices struct {
+	Planner *dispatch.Planner
+	Routes  dispatch.RouteStore
+	// Travel gives the travel model in use (road graph or fallback).
+	Travel func() dispatch.Travel
+	// Now is the clock for ETAs; nil means time.Now.
+	Now func() time.Time
+}
+
+// registerPlanRoutes adds planning, route review and editing for
+// dispatchers.
+func (s *Server) registerPlanRoutes(r chi.Router) {
+	r.Post("/api/plans", s.handlePlanStart)
+	r.Get("/api/plans/{id}", s.handlePlanView)
+	r.Get("/api/routes", s.handleRouteList)
+	r.Get("/api/routes/{id}", s.handleRouteView)
+	r.Post("/api/routes/publish", s.handleRoutePublish)
+	r.Post("/api/stops/{id}/move", s.handleStopMove)
+	r.Post("/api/stops/{id}/lock", s.handleStopLock)
+	r.Post("/api/stops/{id}/remove", s.handleStopRemove)
+}
+
+func (s *Server) now() time.Time {
+	if s.Plan.Now != nil {
+		return s.Plan.Now()
+	}
+	return time.Now()
+}
+
+// handlePlanStart starts planning a scope in the background: 202 with the
+// job id; progress arrives as plan.* events and at GET /api/plans/{id}.
+func (s *Server) handlePlanStart(w http.ResponseWriter, r *http.Request) {
+	actor := userFrom(r.Context())
+	if err := dispatch.Require(actor, dispatch.ActPlan); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	var scope dispatch.PlanScope
+	if err := decodeJSON(r, &scope); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	id, err := s.Plan.Planner.Start(r.Context(), actor, scope)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"job_id": id, "url": "/api/plans/" + strconv.FormatInt(id, 10), "travel": s.Plan.Travel().Kind()})
+}
+
+func (s *Server) handlePlanView(w http.ResponseWriter, r *http.Request) {
+	if err := dispatch.Require(userFrom(r.Context()), dispatch.ActPlan); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	id, err := pathID(r, "id", "planning job")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	job, err := s.Plan.Planner.Store.FindPlanningJob(r.Context(), id)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, job)
+}
+
+// routeJSON is a route with its geometry as [lat, lon] pairs for Leaflet.
+type routeJSON struct {
+	*dispatch.Route
+	Path [][2]float64 `json:"path"`
+}
+
+func newRouteJSON(rt *dispatch.Route) routeJSON {
+	path := make([][2]float64, len(rt.Geometry))
+	for i, p := range rt.Geometry {
+		path[i] = [2]float64{p.Lat(), p.Lon()}
+	}
+	return routeJSON{Route: rt, Path: path}
+}
+
+// handleRouteList lists a day's routes: every route for dispatchers, only
+// their own team's published or live routes for team leads.
+func (s *Server) handleRouteList(w http.ResponseWriter, r *http.Request) {
+	actor := userFrom(r.Context())
+	if err := dispatch.Require(actor, dispatch.ActViewTeamWork); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	f := dispatch.RouteFilter{Day: q.Get("day")}
+	if f.Day != "" {
+		if _, err := time.Parse(time.DateOnly, f.Day); err != nil {
+			s.Error(w, r, dispatch.Invalid("day", "day must be a date like 2026-12-01."))
+			return
+		}
+	}
+	for _, st := range listParam(q, "status") {
+		f.Statuses = append(f.Statuses, dispatch.RouteStatus(st))
+	}
+	if !actor.Can(dispatch.ActPlan) {
+		// A team lead sees only the team's routes, never drafts.
+		f.TeamID = actor.TeamID
+		f.Statuses = []dispatch.RouteStatus{dispatch.RoutePublished, dispatch.RouteInProgress, dispatch.RouteFinished}
+	}
+	routes, err := s.Plan.Routes.FindRoutes(r.Context(), f)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	out := make([]routeJSON, len(routes))
+	for i, rt := range routes {
+		out[i] = newRouteJSON(rt)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleRouteView(w http.ResponseWriter, r *http.Request) {
+	actor := userFrom(r.Context())
+	if err := dispatch.Require(actor, dispatch.ActViewTeamWork); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	id, err := pathID(r, "id", "route")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	rt, err := s.Plan.Routes.FindRouteByID(r.Context(), id)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if !actor.Can(dispatch.ActPlan) && (actor.TeamID == nil || *actor.TeamID != rt.TeamID || rt.Status == dispatch.RouteDraft) {
+		s.Error(w, r, dispatch.Errorf(dispatch.ENOTFOUND, "There is no route %d for your team.", id))
+		return
+	}
+	writeJSON(w, http.StatusOK, newRouteJSON(rt))
+}
+
+type publishInput struct {
+	RouteIDs []int64 `json:"route_ids"`
+}
+
+func (s *Server) handleRoutePublish(w http.ResponseWriter, r *http.Request) {
+	actor := userFrom(r.Context())
+	var in publishInput
+	if err := decodeJSON(r, &in); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	ids, err := s.Plan.Routes.PublishRoutes(r.Context(), actor, in.RouteIDs)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"published": ids})
+}
+
+type moveInput struct {
+	RouteID  int64 `json:"route_id"`
+	Position int   `json:"position"`
+}
+
+// recompute refreshes ETAs and geometry of changed routes right away; a
+// failure there does not undo the edit, it is logged.
+func (s *Server) recompute(ctx context.Context, ids ...int64) {
+	for _, id := range ids {
+		if err := dispatch.RecomputeRoute(ctx, s.Plan.Routes, s.Plan.Travel(), id, s.now(), s.Plan.Planner.Rules.Location); err != nil {
+			s.Logger.Error("recompute route", "route", id, "err", err)
+		}
+	}
+}
+
+func (s *Server) handleStopMove(w http.ResponseWriter, r *http.Request) {
+	actor := userFrom(r.Context())
+	id, err := pathID(r, "id", "stop")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	var in moveInput
+	if err := decodeJSON(r, &in); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if in.RouteID <= 0 {
+		s.Error(w, r, dispatch.Invalid("route_id", "route_id is required."))
+		return
+	}
+	changed, err := s.Plan.Routes.MoveStop(r.Context(), actor, id, in.RouteID, in.Position)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	s.recompute(r.Context(), changed...)
+	writeJSON(w, http.StatusOK, map[string]any{"changed_routes": changed})
+}
+
+type lockInput struct {
+	Locked bool `json:"locked"`
+}
+
+func (s *Server) handleStopLock(w http.ResponseWriter, r *http.Request) {
+	actor := userFrom(r.Context())
+	id, err := pathID(r, "id", "stop")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	var in lockInput
+	if err := decodeJSON(r, &in); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	route, err := s.Plan.Routes.SetStopLocked(r.Context(), actor, id, in.Locked)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"route_id": route, "locked": in.Locked})
+}
+
+func (s *Server) handleStopRemove(w http.ResponseWriter, r *http.Request) {
+	actor := userFrom(r.Context())
+	id, err := pathID(r, "id", "stop")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	route, err := s.Plan.Routes.RemoveStop(r.Context(), actor, id)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	s.recompute(r.Context(), route)
+	writeJSON(w, http.StatusOK, map[string]any{"changed_routes": []int64{route}})
+}
