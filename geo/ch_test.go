@@ -1,6 +1,7 @@
 package geo
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -206,5 +207,32 @@ func BenchmarkSnap(b *testing.B) {
 	for b.Loop() {
 		f.g.Snap(orb.Point{71.35 + float64(i%100)*0.002, 51.10 + float64(i%77)*0.001}, 500)
 		i++
+	}
+}
+
+// The Router is shared by the server's goroutines.
+func TestConcurrentQueries(t *testing.T) {
+	f := load(t, astanaFile, Car)
+	pts := randomSnaps(f.g, rand.New(rand.NewPCG(3, 3)), 40)
+	want := f.ch.manyToMany(pts, pts)
+	done := make(chan error, 4)
+	for k := 0; k < 4; k++ {
+		go func() {
+			for i := range pts {
+				for j := range pts {
+					if w := f.ch.mustQuery(pts[i], pts[j]); w != want[i*len(pts)+j] {
+						done <- fmt.Errorf("[%d,%d] %d, want %d", i, j, w, want[i*len(pts)+j])
+						return
+					}
+				}
+			}
+			f.ch.ManyToMany(pts[:10], pts)
+			done <- nil
+		}()
+	}
+	for k := 0; k < 4; k++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
