@@ -25,9 +25,12 @@ const (
 	// maxMessageSize is the read limit: clients send nothing but control
 	// frames, so anything larger is a misbehaving peer.
 	maxMessageSize = 512
-	// maxBatch bounds how many queued messages the writer joins into one
-	// frame, so a frame stays a few hundred kilobytes at most.
-	maxBatch = 256
+	// maxBatch and maxFrameBytes bound how many queued messages the
+	// writer joins into one frame: joining saves a write per message when
+	// a client lags, but a frame must stay small enough for a browser to
+	// parse without stalling.
+	maxBatch      = 256
+	maxFrameBytes = 1 << 20
 	// fetchLimit is how many events the hub reads per query.
 	fetchLimit = 1000
 	// gapRetry is how soon the hub reads again while it waits for a hole
@@ -130,10 +133,22 @@ type registration struct {
 	reply  chan bool
 }
 
-// message is one encoded event or control message for a client.
+// message is the events of one topic from one read, encoded once for all
+// its clients: data is every event's JSON, one per line; ids and parts are
+// the same per event, for a writer that must skip some already sent.
 type message struct {
-	id   int64 // the event id; 0 for control messages
-	data []byte
+	ids   []int64
+	parts [][]byte
+	data  []byte
+}
+
+func (m *message) add(id int64, part []byte) {
+	if len(m.data) > 0 {
+		m.data = append(m.data, '\n')
+	}
+	m.data = append(m.data, part...)
+	m.ids = append(m.ids, id)
+	m.parts = append(m.parts, part)
 }
 
 // client is one WebSocket connection.
@@ -142,7 +157,7 @@ type client struct {
 	conn   *websocket.Conn
 	topic  string
 	teamID int64 // for team topics
-	send   chan message
+	send   chan *message
 	// closeCode and closeText are set by Run before it closes send.
 	closeCode int
 	closeText string
@@ -267,26 +282,30 @@ func (h *Hub) closeAll() {
 }
 
 // fetch reads and fans out events after the live cursor until caught up or
-// stopped by a hole in the ids that may still fill.
+// stopped by a hole in the ids that may still fill. Each read goes out as
+// one message per topic, so a burst costs each client one buffer slot per
+// read, not one per event.
 func (h *Hub) fetch(ctx context.Context) {
 	for {
-		evs, err := h.src.EventsSince(ctx, h.live.Load(), fetchLimit)
+		last := h.live.Load()
+		evs, err := h.src.EventsSince(ctx, last, fetchLimit)
 		if err != nil {
 			if ctx.Err() == nil {
-				h.log.Error("live hub: read events", "since", h.live.Load(), "err", err)
+				h.log.Error("live hub: read events", "since", last, "err", err)
 			}
 			return
 		}
-		for i := range evs {
-			e := &evs[i]
-			if e.ID > h.live.Load()+1 && !h.holeFinal(ctx) {
+		n := 0
+		for ; n < len(evs); n++ {
+			if evs[n].ID > last+1 && !h.holeFinal(ctx, last+1) {
 				h.retry = time.After(gapRetry)
-				return
+				break
 			}
-			h.fanOut(e)
-			h.live.Store(e.ID)
+			last = evs[n].ID
 		}
-		if len(evs) < fetchLimit {
+		h.fanOut(evs[:n])
+		h.live.Store(last)
+		if n < len(evs) || len(evs) < fetchLimit {
 			return
 		}
 	}
@@ -296,8 +315,7 @@ func (h *Hub) fetch(ctx context.Context) {
 // commit. A hole is final once every transaction that was running when it
 // was first seen has ended and a read after that still shows it, or, for
 // sources that cannot tell, after GapWait.
-func (h *Hub) holeFinal(ctx context.Context) bool {
-	next := h.live.Load() + 1
+func (h *Hub) holeFinal(ctx context.Context, next int64) bool {
 	g := &h.gap
 	if g.next != next {
 		*g = gapState{next: next, seen: time.Now()}
@@ -331,22 +349,45 @@ func (h *Hub) holeFinal(ctx context.Context) bool {
 	return false
 }
 
-// fanOut queues e for the clients of its topics. A client whose buffer is
-// full is dropped: it cannot keep up, and waiting for it would delay all.
-func (h *Hub) fanOut(e *dispatch.Event) {
-	data, err := json.Marshal(e)
-	if err != nil {
-		h.log.Error("live hub: encode event", "id", e.ID, "err", err)
+// fanOut queues evs for the clients of their topics. A client whose buffer
+// is full is dropped: it cannot keep up, and waiting for it would delay all.
+func (h *Hub) fanOut(evs []dispatch.Event) {
+	if len(evs) == 0 {
 		return
 	}
-	m := message{id: e.ID, data: data}
-	h.sendTo(h.topics[TopicDispatch], m)
-	if e.TeamID != nil {
-		h.sendTo(h.topics[teamTopic(*e.TeamID)], m)
+	all := &message{}
+	_, anyAll := h.topics[TopicDispatch]
+	anyTeam := len(h.topics) > 1 || (len(h.topics) == 1 && !anyAll)
+	var teams map[int64]*message
+	for i := range evs {
+		e := &evs[i]
+		data, err := json.Marshal(e)
+		if err != nil {
+			h.log.Error("live hub: encode event", "id", e.ID, "err", err)
+			continue
+		}
+		all.add(e.ID, data)
+		if e.TeamID != nil && anyTeam {
+			if teams == nil {
+				teams = make(map[int64]*message)
+			}
+			m := teams[*e.TeamID]
+			if m == nil {
+				m = &message{}
+				teams[*e.TeamID] = m
+			}
+			m.add(e.ID, data)
+		}
+	}
+	if len(all.ids) > 0 {
+		h.sendTo(h.topics[TopicDispatch], all)
+	}
+	for team, m := range teams {
+		h.sendTo(h.topics[teamTopic(team)], m)
 	}
 }
 
-func (h *Hub) sendTo(set map[*client]struct{}, m message) {
+func (h *Hub) sendTo(set map[*client]struct{}, m *message) {
 	for c := range set {
 		select {
 		case c.send <- m:
@@ -386,7 +427,7 @@ const (
 func (h *Hub) serve(ctx context.Context, conn *websocket.Conn, topic string, teamID, since int64) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	c := &client{hub: h, conn: conn, topic: topic, teamID: teamID, send: make(chan message, h.cfg.SendBuffer)}
+	c := &client{hub: h, conn: conn, topic: topic, teamID: teamID, send: make(chan *message, h.cfg.SendBuffer)}
 	go c.readPump(cancel)
 	c.writePump(ctx, since)
 }
@@ -496,7 +537,7 @@ func (c *client) writePump(ctx context.Context, since int64) {
 			}
 			buf.Reset()
 			cursor = appendMessage(&buf, m, cursor)
-			for n := min(len(c.send), maxBatch-1); n > 0; n-- {
+			for n := min(len(c.send), maxBatch-1); n > 0 && buf.Len() < maxFrameBytes; n-- {
 				m, ok := <-c.send
 				if !ok {
 					break // the next receive reports the close
@@ -515,18 +556,31 @@ func (c *client) writePump(ctx context.Context, since int64) {
 	}
 }
 
-// appendMessage adds m to the frame in buf, one JSON document per line,
-// unless it is an event at or before cursor (already sent from the
-// backlog). It returns the new cursor.
-func appendMessage(buf *bytes.Buffer, m message, cursor int64) int64 {
-	if m.id != 0 && m.id <= cursor {
+// appendMessage adds the events of m to the frame in buf, one JSON
+// document per line, leaving out those at or before cursor (already sent
+// from the backlog). It returns the new cursor.
+func appendMessage(buf *bytes.Buffer, m *message, cursor int64) int64 {
+	last := m.ids[len(m.ids)-1]
+	if last <= cursor {
 		return cursor
 	}
-	if buf.Len() > 0 {
-		buf.WriteByte('\n')
+	if m.ids[0] > cursor {
+		if buf.Len() > 0 {
+			buf.WriteByte('\n')
+		}
+		buf.Write(m.data)
+		return last
 	}
-	buf.Write(m.data)
-	return max(cursor, m.id)
+	for i, id := range m.ids {
+		if id <= cursor {
+			continue
+		}
+		if buf.Len() > 0 {
+			buf.WriteByte('\n')
+		}
+		buf.Write(m.parts[i])
+	}
+	return last
 }
 
 // catchUp sends the client's events after cursor up to the live cursor,
