@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -639,3 +640,5 @@ func TestFindTeamRoute(t *testing.T) {
 		}
 	})
 }
+
+func asError(err error, target **dispatch.Error) bool { return errors.As(err, target) }
