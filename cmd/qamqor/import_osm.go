@@ -24,8 +24,9 @@ func init() { commands["import-osm"] = runImportOSM }
 func runImportOSM(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("import-osm", flag.ContinueOnError)
 	profile := fs.String("profile", "all", "which edges to keep: all, car or foot")
+	skipIfLoaded := fs.Bool("skip-if-loaded", false, "do nothing when the database already has a road network (used by make run)")
 	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: qamqor import-osm [--profile all|car|foot] FILE.osm.pbf")
+		fmt.Fprintln(os.Stderr, "usage: qamqor import-osm [--profile all|car|foot] [--skip-if-loaded] FILE.osm.pbf")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -43,6 +44,18 @@ func runImportOSM(ctx context.Context, args []string) error {
 	cfg, err := LoadConfig()
 	if err != nil {
 		return err
+	}
+	if *skipIfLoaded {
+		db, err := postgres.Open(ctx, cfg.DatabaseURL, "")
+		if err != nil {
+			return err
+		}
+		have, err := db.LoadRoadNetwork(ctx)
+		db.Close()
+		if err == nil && len(have.Edges) > 0 {
+			fmt.Printf("import-osm: the database already has a road network (%d edges); skipping %s\n", len(have.Edges), file)
+			return nil
+		}
 	}
 	start := time.Now()
 	net, err := geo.ReadOSMFile(ctx, file, ip)
