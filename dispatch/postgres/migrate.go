@@ -39,6 +39,14 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(hashtext($1 || current_schema()))`, migrationLockKey)
 
+	// PostGIS and pg_trgm are database-wide; `make db` creates them as a
+	// superuser. Here they are created when missing and we are allowed to
+	// (the PostGIS docker image's owner is), otherwise the error says why.
+	for _, ext := range []string{"postgis", "pg_trgm"} {
+		if _, err := conn.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS `+ext+` SCHEMA public`); err != nil {
+			return nil, fmt.Errorf("extension %s is missing and cannot be created by this user (run make db, or as a superuser: CREATE EXTENSION %s): %w", ext, ext, err)
+		}
+	}
 	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
 		return nil, fmt.Errorf("create schema_migrations: %w", err)
