@@ -54,6 +54,8 @@ type search struct {
 	large    bool
 	lsOrder  []int32
 	lsBuf    []int32
+	// emptyLast: open new routes only when no used route can take a job.
+	emptyLast bool
 }
 
 func newSearch(m *model, opt Options) *search {
@@ -183,7 +185,7 @@ func (s *search) bestInsertion(j int32, blink float64, granular bool) (float64, 
 	// Without balance or preference terms, a new route is opened only when
 	// no used route can take the job (as in SISR); otherwise empty vehicles
 	// compete with used routes.
-	emptyLast := m.balW == 0 && m.pref == nil
+	emptyLast := s.emptyLast || (devEmptyLast && m.balW == 0 && m.pref == nil)
 	if granular {
 		nb := m.neigh[j]
 		if len(nb) > 40 {
@@ -414,7 +416,13 @@ func (s *search) run(ctx context.Context) int {
 		temp := t0 * math.Pow(tf/t0, progress)
 		s.savedU = append(s.savedU[:0], s.unassigned...)
 		oldCost, oldPen := s.cost, s.pen
-		s.ruin()
+		routeRuin := s.rng.Float64() < devPRoute
+		if routeRuin {
+			s.ruinRoute()
+			s.emptyLast = true
+		} else {
+			s.ruin()
+		}
 		// Previously unassigned jobs get another chance (a few per iteration).
 		if len(s.savedU) > 0 {
 			k := min(len(s.savedU), 2*int(sisrCBar))
@@ -426,6 +434,7 @@ func (s *search) run(ctx context.Context) int {
 			s.unassigned = append(s.unassigned[:0], s.unassigned[k:]...)
 		}
 		s.recreate(sisrBlink)
+		s.emptyLast = false
 		if devLS == 1 {
 			s.localSearch()
 		}
@@ -435,6 +444,11 @@ func (s *search) run(ctx context.Context) int {
 			s.commit()
 			s.cost, s.pen = c, p
 			if p < s.bestPen || (p == s.bestPen && c < s.bestCost-1e-9) {
+				if devLS == 2 {
+					s.localSearch()
+					s.commit()
+					s.cost, s.pen = s.objective()
+				}
 				s.saveBest()
 			}
 		} else {
@@ -457,5 +471,37 @@ func (s *search) run(ctx context.Context) int {
 	return it
 }
 
-var devT0, devTf = 0.5, 0.02
-var devLS = 1
+var devT0, devTf = 4.0, 0.04
+var devLS = 2
+var devEmptyLast = false
+var devPRoute = 0.05
+
+// ruinRoute removes all non-fixed jobs of one route (the shorter of two
+// random used routes), so that the recreate step can try to do with one
+// route less: a route-elimination move in the spirit of SISR's fleet
+// minimisation, useful when long routes cannot be emptied by strings.
+func (s *search) ruinRoute() {
+	var used []int
+	for v := range s.routes {
+		if len(s.routes[v].jobs) > s.routes[v].nFixed {
+			used = append(used, v)
+		}
+	}
+	if len(used) < 2 {
+		s.ruin()
+		return
+	}
+	a := used[s.rng.IntN(len(used))]
+	b := used[s.rng.IntN(len(used))]
+	if len(s.routes[b].jobs) < len(s.routes[a].jobs) {
+		a = b
+	}
+	r := &s.routes[a]
+	s.touch(a)
+	for _, j := range r.jobs[r.nFixed:] {
+		s.removed = append(s.removed, j)
+		s.where[j] = -1
+	}
+	r.jobs = r.jobs[:r.nFixed]
+	s.m.update(r, s.where, s.pos)
+}
