@@ -78,6 +78,16 @@ func RequireTeamWork(u *User, teamID int64) error {
 	return Errorf(EFORBIDDEN, "Your role (%s) may not do this.", u.Role)
 }
 
+// RequireFieldWork is the coarse check before the route or stop (and so the
+// team) is known: team leads and dispatchers pass, other roles get
+// EFORBIDDEN. RequireTeamWork decides once the team is known.
+func RequireFieldWork(u *User) error {
+	if u != nil && u.Can(ActChangeRequests) {
+		return nil
+	}
+	return Require(u, ActReportProgress)
+}
+
 // RequireTeamView allows the lead of team teamID and roles that see all
 // teams' work (dispatchers) to view the team's route.
 func RequireTeamView(u *User, teamID int64) error {

@@ -76,6 +76,12 @@ type Services struct {
 	Ready func(ctx context.Context) error
 	// Logger gets one line per failed request; nil means slog.Default().
 	Logger *slog.Logger
+	// Execute applies what teams report from the field; see execute.go.
+	Execute dispatch.ExecuteStore
+	// Campaigns opens campaigns and recurring visits; see campaign.go.
+	Campaigns dispatch.CampaignStore
+	// Alerts are the welfare alerts dispatchers handle; see alert.go.
+	Alerts dispatch.AlertStore
 }
 
 // Server is the HTTP front of Qamqor. Build it with NewServer.
@@ -172,6 +178,9 @@ func (s *Server) routes() chi.Router {
 				s.registerAuthRoutes(r)
 				s.registerRequestRoutes(r)
 				s.registerGeocodeRoutes(r)
+				s.registerExecuteRoutes(r)
+				s.registerAlertRoutes(r)
+				s.registerCampaignRoutes(r)
 				s.registerPageRoutes(r)
 			})
 		})

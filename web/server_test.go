@@ -124,6 +124,7 @@ func MustServer(tb testing.TB, cfg Config) *testServer {
 		tb.Fatal(err)
 	}
 	ts.Server = s
+	setFieldMocks(s)
 	return ts
 }
 
@@ -208,10 +209,13 @@ type routeExpect struct {
 }
 
 var (
-	everyone  = []dispatch.Role{dispatch.RoleAdmin, dispatch.RoleDispatcher, dispatch.RoleHotline, dispatch.RoleTeamLead}
-	creators  = []dispatch.Role{dispatch.RoleDispatcher, dispatch.RoleHotline}
-	viewers   = []dispatch.Role{dispatch.RoleAdmin, dispatch.RoleDispatcher, dispatch.RoleHotline}
-	searchers = []dispatch.Role{dispatch.RoleAdmin, dispatch.RoleDispatcher, dispatch.RoleHotline}
+	everyone     = []dispatch.Role{dispatch.RoleAdmin, dispatch.RoleDispatcher, dispatch.RoleHotline, dispatch.RoleTeamLead}
+	creators     = []dispatch.Role{dispatch.RoleDispatcher, dispatch.RoleHotline}
+	viewers      = []dispatch.Role{dispatch.RoleAdmin, dispatch.RoleDispatcher, dispatch.RoleHotline}
+	searchers    = []dispatch.Role{dispatch.RoleAdmin, dispatch.RoleDispatcher, dispatch.RoleHotline}
+	fieldWorkers = []dispatch.Role{dispatch.RoleDispatcher, dispatch.RoleTeamLead}
+	dispatchers  = []dispatch.Role{dispatch.RoleDispatcher}
+	careEditors  = []dispatch.Role{dispatch.RoleAdmin, dispatch.RoleDispatcher}
 )
 
 const validRequestBody = `{"kind":"snow_clearing","address":"Kenesary 40","lat":51.1282,"lon":71.4304}`
@@ -239,6 +243,20 @@ var routeTable = map[string]routeExpect{
 	"GET /":                          {Roles: everyone, Page: true},
 	"GET /hotline":                   {Roles: creators, Page: true},
 	"GET /ws":                        {Roles: everyone, NeedsHub: true},
+	// Field work: the test team lead has no team, so only dispatchers pass
+	// the team-scoped routes here (execute_test.go covers a lead's own team).
+	"POST /api/routes/{id}/start":             {Path: "/api/routes/5/start", Roles: fieldWorkers, Body: `{"present_volunteer_ids":[1]}`},
+	"POST /api/routes/{id}/finish":            {Path: "/api/routes/5/finish", Roles: fieldWorkers, Body: `{"force":false}`},
+	"POST /api/stops/{id}/status":             {Path: "/api/stops/5/status", Roles: fieldWorkers, Body: `{"status":"done"}`},
+	"POST /api/teams/{id}/position":           {Path: "/api/teams/5/position", Roles: dispatchers, Body: `{"lat":51.1282,"lon":71.4304}`},
+	"GET /api/teams/{id}/route":               {Path: "/api/teams/5/route", Roles: dispatchers},
+	"GET /api/alerts":                         {Path: "/api/alerts?status=open", Roles: dispatchers},
+	"POST /api/alerts/{id}/handle":            {Path: "/api/alerts/5/handle", Roles: dispatchers, Body: `{"note":"called the neighbour"}`},
+	"POST /api/campaigns":                     {Roles: dispatchers, Body: `{"kind":"snowfall","day":"2026-01-12","snowfall_cm":12}`},
+	"GET /api/campaigns/{id}":                 {Path: "/api/campaigns/5", Roles: dispatchers},
+	"POST /api/campaigns/{id}/run":            {Path: "/api/campaigns/5/run", Roles: dispatchers},
+	"POST /api/recurring/run":                 {Roles: dispatchers, Body: `{"day":"2026-01-12"}`},
+	"PUT /api/care-addresses/{id}/visit-rule": {Path: "/api/care-addresses/5/visit-rule", Roles: careEditors, Body: `{"rule":"weekly","day":1}`},
 }
 
 // TestRoutePermissions walks every registered route with every role and
