@@ -68,8 +68,9 @@ func (s *Server) handleRouteFinish(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	// The body is optional: an empty POST finishes without force.
 	var in dispatch.FinishInput
-	if r.ContentLength != 0 {
+	if r.ContentLength > 0 || r.Header.Get("Content-Type") != "" {
 		if err := decodeJSON(r, &in); err != nil {
 			s.Error(w, r, err)
 			return
