@@ -113,6 +113,10 @@ func (s *Server) handleRouteList(w http.ResponseWriter, r *http.Request) {
 		f.Statuses = append(f.Statuses, dispatch.RouteStatus(st))
 	}
 	if !actor.Can(dispatch.ActPlan) {
+		if actor.TeamID == nil {
+			s.Error(w, r, dispatch.Errorf(dispatch.EFORBIDDEN, "You do not lead a team."))
+			return
+		}
 		// A team lead sees only the team's routes, never drafts.
 		f.TeamID = actor.TeamID
 		f.Statuses = []dispatch.RouteStatus{dispatch.RoutePublished, dispatch.RouteInProgress, dispatch.RouteFinished}
@@ -138,6 +142,10 @@ func (s *Server) handleRouteView(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id", "route")
 	if err != nil {
 		s.Error(w, r, err)
+		return
+	}
+	if !actor.Can(dispatch.ActPlan) && actor.TeamID == nil {
+		s.Error(w, r, dispatch.Errorf(dispatch.EFORBIDDEN, "You do not lead a team."))
 		return
 	}
 	rt, err := s.Plan.Routes.FindRouteByID(r.Context(), id)

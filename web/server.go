@@ -82,6 +82,8 @@ type Services struct {
 	Campaigns dispatch.CampaignStore
 	// Alerts are the welfare alerts dispatchers handle; see alert.go.
 	Alerts dispatch.AlertStore
+	// Plan is the planner and route editing; see plan.go.
+	Plan PlanServices
 }
 
 // Server is the HTTP front of Qamqor. Build it with NewServer.
@@ -181,6 +183,7 @@ func (s *Server) routes() chi.Router {
 				s.registerExecuteRoutes(r)
 				s.registerAlertRoutes(r)
 				s.registerCampaignRoutes(r)
+				s.registerPlanRoutes(r)
 				s.registerPageRoutes(r)
 			})
 		})

@@ -125,6 +125,7 @@ func MustServer(tb testing.TB, cfg Config) *testServer {
 	}
 	ts.Server = s
 	setFieldMocks(s)
+	setPlanMocks(s)
 	return ts
 }
 
