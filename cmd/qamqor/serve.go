@@ -12,6 +12,7 @@ import (
 
 	"github.com/qamqor/qamqor/dispatch"
 	"github.com/qamqor/qamqor/dispatch/postgres"
+	"github.com/qamqor/qamqor/geo"
 	"github.com/qamqor/qamqor/web"
 )
 
@@ -44,6 +45,20 @@ func runServe(ctx context.Context, args []string) error {
 		return fmt.Errorf("the database schema is out of date (missing %s): run qamqor migrate", strings.Join(missing, ", "))
 	}
 
+	// The road graph gives travel times; without one the planner falls back
+	// to straight lines and the API says so ("travel": "haversine").
+	var travel dispatch.Travel = dispatch.HaversineTravel{}
+	if router, from, err := loadRouter(ctx, cfg, db, geo.Car); err == nil {
+		travel = dispatch.RoadTravel{Router: router, SnapLimitM: cfg.SnapLimitM}
+		fmt.Printf("Road network loaded from %s: %d vertices\n", from, router.Graph.NumVertices())
+	} else {
+		logger.Warn("no road network: travel times are straight-line estimates (run qamqor import-osm)", "err", err)
+	}
+	travelFn := func() dispatch.Travel { return travel }
+	rules := dispatch.DefaultPlanRules()
+	planner := &dispatch.Planner{Store: db, Travel: travelFn, Rules: rules,
+		OnError: func(id int64, err error) { logger.Error("planning job failed", "job", id, "err", err) }}
+
 	srv, err := web.NewServer(web.Config{
 		Addr:       cfg.Addr,
 		PublicURL:  cfg.PublicURL,
@@ -52,14 +67,18 @@ func runServe(ctx context.Context, args []string) error {
 		TileURL:    cfg.TileURL,
 		SnapLimitM: cfg.SnapLimitM,
 	}, web.Services{
-		Auth:     db,
-		Requests: db,
-		Care:     db,
-		Geocoder: db,
-		Events:   db,
-		Area:     dispatch.AstanaArea,
-		Ready:    func(ctx context.Context) error { return db.Pool().Ping(ctx) },
-		Logger:   logger,
+		Auth:      db,
+		Requests:  db,
+		Care:      db,
+		Geocoder:  db,
+		Events:    db,
+		Execute:   db,
+		Campaigns: db,
+		Alerts:    db,
+		Plan:      web.PlanServices{Planner: planner, Routes: db, Travel: travelFn},
+		Area:      dispatch.AstanaArea,
+		Ready:     func(ctx context.Context) error { return db.Pool().Ping(ctx) },
+		Logger:    logger,
 	})
 	if err != nil {
 		return err
