@@ -351,7 +351,7 @@ func TestHubTeamTopic(t *testing.T) {
 
 func TestHubSlowClientDropped(t *testing.T) {
 	db := pgtest.MustOpen(t)
-	h := MustStartHub(t, db, HubConfig{SendBuffer: 4})
+	h := MustStartHub(t, db, HubConfig{SendBuffer: 4, Linger: -1}) // one message per event
 	slow := MustDial(t, hubServer(t, h, true), "/", nil)
 	// The slow client's own receive buffer is small too and it never
 	// reads until the end.
