@@ -8,6 +8,10 @@
   var dict = {
     "nav.home": { kk: "Басты бет", ru: "Главная", en: "Home" },
     "nav.hotline": { kk: "Жедел желі", ru: "Горячая линия", en: "Hotline" },
+    "nav.dispatch": { kk: "Диспетчер картасы", ru: "Карта диспетчера", en: "Dispatch map" },
+    "nav.team": { kk: "Менің бағытым", ru: "Мой маршрут", en: "My route" },
+    "nav.registry": { kk: "Тізілім", ru: "Реестр", en: "Registry" },
+    "nav.reports": { kk: "Есептер", ru: "Отчёты", en: "Reports" },
     "nav.logout": { kk: "Шығу", ru: "Выйти", en: "Log out" },
     "nav.lang": { kk: "Тіл", ru: "Язык", en: "Language" },
     "login.title": { kk: "Кіру", ru: "Вход", en: "Log in" },
