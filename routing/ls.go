@@ -191,9 +191,16 @@ func (s *search) localSearch() {
 			order = append(order, int32(j))
 		}
 	}
-	s.rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
 	s.lsOrder = order
-	for pass := 0; pass < 50; pass++ {
+	s.localSearchOn(order, 50)
+}
+
+// localSearchOn runs up to maxPass passes of the local search over the
+// given jobs (in random order) and their neighbours.
+func (s *search) localSearchOn(order []int32, maxPass int) {
+	m := s.m
+	s.rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
+	for pass := 0; pass < maxPass; pass++ {
 		improved := false
 		for _, u := range order {
 			nb := m.neigh[u]
@@ -201,7 +208,7 @@ func (s *search) localSearch() {
 				nb = nb[:lsNeighbours]
 			}
 			for _, v := range nb {
-				if s.where[u] < 0 || s.where[v] < 0 || m.fixedOf[v] >= 0 {
+				if s.where[u] < 0 || s.where[v] < 0 || m.fixedOf[v] >= 0 || m.fixedOf[u] >= 0 {
 					continue
 				}
 				if s.tryMoves(u, v) {

@@ -222,3 +222,105 @@ func (m *model) fits(r *route, j int32) bool {
 	}
 	return true
 }
+
+// scanRoute returns the cheapest feasible insertion of j into r (cost and
+// position, or best and -1 if none beats best). It is insertCost unrolled
+// over all positions; with blink > 0 each position is skipped with
+// probability blink/2^64 using the xorshift state x (SISR's blinks).
+func (m *model) scanRoute(r *route, j int32, best float64, blink uint64, x *uint64) (float64, int) {
+	v := r.v
+	if m.maxDur[v] > 0 {
+		bi := -1
+		for i := r.nFixed; i <= len(r.jobs); i++ {
+			if c := m.insertCost(r, j, i); c < best {
+				best, bi = c, i
+			}
+		}
+		return best, bi
+	}
+	n := len(r.jobs)
+	l := m.jLoc[j]
+	svc := m.svc[j]
+	extra := 0.0
+	if m.pref != nil {
+		extra = m.pref[int(j)*m.nV+v]
+	}
+	balW, work := m.balW, r.work
+	single := m.multi[j] == nil
+	wS, wE := m.wS[j], m.wE[j]
+	bi := -1
+	var prev int32
+	var dep float64
+	if r.nFixed == 0 {
+		prev, dep = m.vStart[v], m.shiftS[v]
+	} else {
+		pj := r.jobs[r.nFixed-1]
+		prev, dep = m.jLoc[pj], r.es[r.nFixed-1]+m.svc[pj]
+	}
+	xs := *x
+	for i := r.nFixed; i <= n; i++ {
+		if i > r.nFixed {
+			pj := r.jobs[i-1]
+			prev, dep = m.jLoc[pj], r.es[i-1]+m.svc[pj]
+		}
+		if blink > 0 {
+			xs ^= xs << 13
+			xs ^= xs >> 7
+			xs ^= xs << 17
+			if xs < blink {
+				continue
+			}
+		}
+		t1 := m.t(prev, l)
+		a := dep + t1
+		var s float64
+		if single {
+			if a > wE {
+				continue
+			}
+			s = a
+			if a < wS {
+				s = wS
+			}
+		} else {
+			s = m.earliest(j, a)
+			if !(s <= big) {
+				continue
+			}
+		}
+		fin := s + svc
+		var delta float64
+		if i < n {
+			nl := m.jLoc[r.jobs[i]]
+			t2 := m.t(l, nl)
+			if !(fin+t2 <= r.ls[i]) {
+				continue
+			}
+			delta = t1 + t2 - m.t(prev, nl)
+		} else if e := m.vEnd[v]; e >= 0 {
+			t2 := m.t(l, e)
+			if !(fin+t2 <= m.shiftE[v]) {
+				continue
+			}
+			delta = t1 + t2 - m.t(prev, e)
+		} else {
+			if !(fin <= m.shiftE[v]) {
+				continue
+			}
+			delta = t1
+		}
+		if math.IsInf(delta, 0) || delta != delta {
+			continue
+		}
+		c := delta + extra
+		if balW != 0 {
+			w := work + delta + svc
+			c += balW * (w*w - work*work)
+		}
+		if c < best {
+			best, bi = c, i
+		}
+	}
+	*x = xs
+	return best, bi
+}

@@ -56,12 +56,14 @@ type search struct {
 	lsBuf    []int32
 	// emptyLast: open new routes only when no used route can take a job.
 	emptyLast bool
+	xs        uint64 // xorshift state for blinks
 }
 
 func newSearch(m *model, opt Options) *search {
 	s := &search{m: m, opt: opt}
 	s.rng = rand.New(rand.NewPCG(uint64(opt.Seed), uint64(opt.Seed)^0x9e3779b97f4a7c15))
 	s.routes = make([]route, m.nV)
+	s.xs = uint64(opt.Seed)*0x9e3779b97f4a7c15 | 1
 	s.where = make([]int32, m.nJ)
 	s.pos = make([]int32, m.nJ)
 	for j := range s.where {
@@ -172,14 +174,12 @@ func (s *search) bestInsertion(j int32, blink float64, granular bool) (float64, 
 		if !m.fits(r, j) {
 			return
 		}
-		for i := r.nFixed; i <= len(r.jobs); i++ {
-			if blink > 0 && s.rng.Float64() < blink {
-				continue
-			}
-			c := m.insertCost(r, j, i)
-			if c < best {
-				best, bv, bi = c, v, i
-			}
+		var th uint64
+		if blink > 0 {
+			th = uint64(blink * (1 << 63) * 2)
+		}
+		if c, i := m.scanRoute(r, j, best, th, &s.xs); i >= 0 {
+			best, bv, bi = c, v, i
 		}
 	}
 	// Without balance or preference terms, a new route is opened only when
@@ -433,10 +433,13 @@ func (s *search) run(ctx context.Context) int {
 			s.removed = append(s.removed, s.unassigned[:k]...)
 			s.unassigned = append(s.unassigned[:0], s.unassigned[k:]...)
 		}
+		s.lsOrder = append(s.lsOrder[:0], s.removed...)
 		s.recreate(sisrBlink)
 		s.emptyLast = false
 		if devLS == 1 {
 			s.localSearch()
+		} else if devLS == 3 {
+			s.localSearchOn(s.lsOrder, 2)
 		}
 		c, p := s.objective()
 		accept := p < oldPen || (p == oldPen && c < oldCost-temp*math.Log(s.rng.Float64()))
@@ -444,7 +447,7 @@ func (s *search) run(ctx context.Context) int {
 			s.commit()
 			s.cost, s.pen = c, p
 			if p < s.bestPen || (p == s.bestPen && c < s.bestCost-1e-9) {
-				if devLS == 2 {
+				if devLS >= 2 {
 					s.localSearch()
 					s.commit()
 					s.cost, s.pen = s.objective()
@@ -471,8 +474,8 @@ func (s *search) run(ctx context.Context) int {
 	return it
 }
 
-var devT0, devTf = 4.0, 0.04
-var devLS = 2
+var devT0, devTf = 8.0, 0.2
+var devLS = 3
 var devEmptyLast = false
 var devPRoute = 0.05
 
