@@ -48,3 +48,7 @@ func (db *DB) DropTestSchema(ctx context.Context) error {
 	_, err := db.pool.Exec(ctx, `DROP SCHEMA `+pgx.Identifier{db.schema}.Sanitize()+` CASCADE`)
 	return err
 }
+
+// Schema returns the schema of a DB made by OpenTestSchema ("" otherwise),
+// so an end-to-end test can point a server process at it.
+func (db *DB) Schema() string { return db.schema }
