@@ -254,7 +254,7 @@ func TestConstraints(t *testing.T) {
 		{
 			name: "initial solution is used and repaired",
 			p: &Problem{Matrix: line, Vehicles: []Vehicle{veh("A", 2), veh("B", 2)},
-				Jobs: []Job{job("a", 1, 1), job("b", 2, 1), job("c", 3, 1)},
+				Jobs:    []Job{job("a", 1, 1), job("b", 2, 1), job("c", 3, 1)},
 				Initial: []InitialRoute{{VehicleID: "A", JobIDs: []string{"c", "b", "a"}}}},
 			opt: Options{MaxIterations: 1},
 			test: func(t *testing.T, s *Solution) {

@@ -182,6 +182,22 @@ func (m *model) seqCost(v int, jobs []int32) float64 {
 	return m.routeCost(travel, travel+work, pref)
 }
 
+// travelOf returns the travel time of vehicle v visiting jobs (a cheap
+// filter before the full simulation: within a route only travel changes).
+func (m *model) travelOf(v int, jobs []int32) float64 {
+	prev := m.vStart[v]
+	t := 0.0
+	for _, j := range jobs {
+		l := m.jLoc[j]
+		t += m.t(prev, l)
+		prev = l
+	}
+	if e := m.vEnd[v]; e >= 0 && len(jobs) > 0 {
+		t += m.t(prev, e)
+	}
+	return t
+}
+
 // localSearch improves the current solution until no move improves it.
 func (s *search) localSearch() {
 	m := s.m
@@ -296,10 +312,10 @@ func (s *search) tryMoves(u, v int32) bool {
 
 // tailsCompat checks skills/compatibility of r's jobs from k on vehicle v.
 func (s *search) tailsCompat(r *route, k int, v int) bool {
-	if r.v == v {
+	m := s.m
+	if r.v == v || m.allCompat {
 		return true
 	}
-	m := s.m
 	for x := k; x < len(r.jobs); x++ {
 		if !m.compat[int(r.jobs[x])*m.nV+v] {
 			return false
@@ -387,15 +403,54 @@ func (m *model) replaceCost(r *route, p int, j int32) float64 {
 // pv, and reversing the segment between them (2-opt), by re-simulation.
 func (s *search) intra(r *route, pu, pv int) bool {
 	m := s.m
-	if len(r.jobs) < 3 {
+	n := len(r.jobs)
+	if n < 3 {
 		return false
 	}
-	buf := s.lsBuf[:0]
 	old := r.cost
 	u := r.jobs[pu]
-	// relocate u after v
+	lu := m.jLoc[u]
+	// loc returns the location at position i (-1: start, n: end or -1).
+	loc := func(i int) int32 {
+		switch {
+		case i < 0:
+			return m.vStart[r.v]
+		case i >= n:
+			return m.vEnd[r.v]
+		}
+		return m.jLoc[r.jobs[i]]
+	}
+	tt := func(a, b int32) float64 {
+		if a < 0 || b < 0 {
+			return 0
+		}
+		return m.t(a, b)
+	}
+	lv := loc(pv)
+	pPrev, pNext := loc(pu-1), loc(pu+1)
+	dRem := tt(pPrev, pNext) - tt(pPrev, lu) - tt(lu, pNext)
 	for _, after := range [2]bool{true, false} {
-		buf = buf[:0]
+		if (after && pv == pu-1) || (!after && pv == pu+1) {
+			continue
+		}
+		var d float64
+		if after {
+			sn := loc(pv + 1)
+			if pv+1 == pu {
+				sn = pNext
+			}
+			d = dRem + tt(lv, lu) + tt(lu, sn) - tt(lv, sn)
+		} else {
+			pp := loc(pv - 1)
+			if pv-1 == pu {
+				pp = pPrev
+			}
+			d = dRem + tt(pp, lu) + tt(lu, lv) - tt(pp, lv)
+		}
+		if !(d < -lsEps) {
+			continue
+		}
+		buf := s.lsBuf[:0]
 		for i, j := range r.jobs {
 			if i == pu {
 				continue
@@ -408,29 +463,43 @@ func (s *search) intra(r *route, pu, pv int) bool {
 				buf = append(buf, u)
 			}
 		}
+		s.lsBuf = buf
 		if c := m.seqCost(r.v, buf); c < old-lsEps {
-			s.lsBuf = buf
 			s.apply(r.v, append([]int32(nil), buf...), -1, nil)
 			return true
 		}
 	}
-	// 2-opt: make u adjacent to v by reversing.
+	// 2-opt: make u adjacent to v by reversing the segment between them.
 	lo, hi := pu+1, pv
 	if pv < pu {
 		lo, hi = pv+1, pu
 	}
 	if hi-lo >= 1 && lo >= r.nFixed {
-		buf = append(buf[:0], r.jobs...)
+		var d float64
+		if m.symmetric {
+			a, b := loc(lo-1), loc(hi+1)
+			d = tt(a, loc(hi)) + tt(loc(lo), b) - tt(a, loc(lo)) - tt(loc(hi), b)
+		} else {
+			buf := append(s.lsBuf[:0], r.jobs...)
+			for x, y := lo, hi; x < y; x, y = x+1, y-1 {
+				buf[x], buf[y] = buf[y], buf[x]
+			}
+			s.lsBuf = buf
+			d = m.travelOf(r.v, buf) - r.travel
+		}
+		if !(d < -lsEps) {
+			return false
+		}
+		buf := append(s.lsBuf[:0], r.jobs...)
 		for x, y := lo, hi; x < y; x, y = x+1, y-1 {
 			buf[x], buf[y] = buf[y], buf[x]
 		}
+		s.lsBuf = buf
 		if c := m.seqCost(r.v, buf); c < old-lsEps {
-			s.lsBuf = buf
 			s.apply(r.v, append([]int32(nil), buf...), -1, nil)
 			return true
 		}
 	}
-	s.lsBuf = buf
 	return false
 }
 

@@ -55,6 +55,10 @@ type model struct {
 	neigh    [][]int32
 	distDepo []float64
 	scale    float64 // typical short edge, for annealing temperatures
+	// symmetric: durations are symmetric (lets 2-opt reverse in O(1)).
+	symmetric bool
+	// allCompat: every job can go to every vehicle.
+	allCompat bool
 }
 
 func (m *model) t(a, b int32) float64 {
@@ -159,6 +163,15 @@ func compile(p *Problem, opt Options) (*model, error) {
 				m.flat[a*m.nL+b] = d
 			}
 		}
+		m.symmetric = true
+		for a := 0; a < m.nL && m.symmetric; a++ {
+			for b := 0; b < a; b++ {
+				if m.flat[a*m.nL+b] != m.flat[b*m.nL+a] {
+					m.symmetric = false
+					break
+				}
+			}
+		}
 	}
 
 	// Jobs.
@@ -261,6 +274,13 @@ func compile(p *Problem, opt Options) (*model, error) {
 	for v := 0; v < m.nV; v++ {
 		for _, j := range m.fixed[v] {
 			m.compat[int(j)*m.nV+v] = true
+		}
+	}
+	m.allCompat = true
+	for _, c := range m.compat {
+		if !c {
+			m.allCompat = false
+			break
 		}
 	}
 	m.compileNeighbours(opt.Neighbours)
