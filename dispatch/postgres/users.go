@@ -1,0 +1,97 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/qamqor/qamqor/dispatch"
+	"golang.org/x/crypto/bcrypt"
+)
+
+var _ dispatch.UserAdmin = (*DB)(nil)
+
+// FindUsers implements dispatch.UserAdmin.
+func (db *DB) FindUsers(ctx context.Context, actor *dispatch.User, p dispatch.Page) ([]*dispatch.User, int, error) {
+	if err := dispatch.Require(actor, dispatch.ActManageUsers); err != nil {
+		return nil, 0, err
+	}
+	limit, offset := pageLimit(p)
+	rows, err := db.pool.Query(ctx, `SELECT `+userColumns+`, count(*) OVER () FROM users
+		WHERE $1 = '' OR username ILIKE '%' || $1 || '%' OR full_name ILIKE '%' || $1 || '%'
+		ORDER BY username LIMIT $2 OFFSET $3`, p.Q, limit, offset)
+	if err != nil {
+		return nil, 0, fmt.Errorf("find users: %w", err)
+	}
+	defer rows.Close()
+	var out []*dispatch.User
+	total := 0
+	for rows.Next() {
+		var u dispatch.User
+		if err := rows.Scan(&u.ID, &u.Username, &u.FullName, &u.Role, &u.OrganisationID, &u.TeamID, &u.Active, &total); err != nil {
+			return nil, 0, fmt.Errorf("scan user: %w", err)
+		}
+		out = append(out, &u)
+	}
+	return out, total, rows.Err()
+}
+
+// SaveUser implements dispatch.UserAdmin.
+func (db *DB) SaveUser(ctx context.Context, actor *dispatch.User, u *dispatch.User, password string) error {
+	if err := dispatch.Require(actor, dispatch.ActManageUsers); err != nil {
+		return err
+	}
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	if u.ID == 0 || password != "" {
+		if err := dispatch.CheckPassword(password); err != nil {
+			return err
+		}
+	}
+	if u.ID == actor.ID && (!u.Active || u.Role != dispatch.RoleAdmin) {
+		return dispatch.Invalid("active", "You cannot deactivate or demote yourself; ask another admin.")
+	}
+	var hash []byte
+	if password != "" {
+		var err error
+		if hash, err = bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost); err != nil {
+			return dispatch.Invalid("password", "The password cannot be used.")
+		}
+	}
+	if u.ID == 0 {
+		err := db.pool.QueryRow(ctx, `INSERT INTO users (username, password_hash, role, full_name, organisation_id, team_id, active)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+			u.Username, string(hash), u.Role, u.FullName, u.OrganisationID, u.TeamID, u.Active).Scan(&u.ID)
+		return translate(err, "User")
+	}
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		var oldRole dispatch.Role
+		err := tx.QueryRow(ctx, `SELECT role FROM users WHERE id = $1 FOR UPDATE`, u.ID).Scan(&oldRole)
+		if err != nil {
+			return translate(err, "User")
+		}
+		// The username is the login and stays as created.
+		err = tx.QueryRow(ctx, `UPDATE users SET full_name = $2, role = $3, organisation_id = $4, team_id = $5, active = $6,
+				password_hash = COALESCE($7, password_hash)
+			WHERE id = $1 RETURNING username`,
+			u.ID, u.FullName, u.Role, u.OrganisationID, u.TeamID, u.Active, nilIfEmpty(hash)).Scan(&u.Username)
+		if err != nil {
+			return translate(err, "User")
+		}
+		if u.ID != actor.ID && (oldRole != u.Role || !u.Active || hash != nil) {
+			if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, u.ID); err != nil {
+				return fmt.Errorf("end sessions user=%d: %w", u.ID, err)
+			}
+		}
+		return nil
+	})
+}
+
+func nilIfEmpty(b []byte) *string {
+	if len(b) == 0 {
+		return nil
+	}
+	s := string(b)
+	return &s
+}
