@@ -13,6 +13,15 @@ import (
 // String Removals for Vehicle Routing Problems", Transportation Science
 // 54(2), Table 6): average removed customers cBar, maximum string length
 // lMax, split rate alpha, split depth beta, blink rate.
+// Annealing temperatures, relative to the mean nearest-neighbour travel
+// time (m.scale), tuned on the Solomon instances; and the probability of a
+// route-elimination ruin instead of a string ruin.
+const (
+	saT0          = 8.0
+	saTf          = 0.2
+	routeRuinRate = 0.05
+)
+
 const (
 	sisrCBar  = 10.0
 	sisrLMax  = 10.0
@@ -182,10 +191,10 @@ func (s *search) bestInsertion(j int32, blink float64, granular bool) (float64, 
 			best, bv, bi = c, v, i
 		}
 	}
-	// Without balance or preference terms, a new route is opened only when
-	// no used route can take the job (as in SISR); otherwise empty vehicles
-	// compete with used routes.
-	emptyLast := s.emptyLast || (devEmptyLast && m.balW == 0 && m.pref == nil)
+	// Empty vehicles normally compete with used routes (distance-optimal
+	// plans often use more routes); after a route-elimination ruin a new
+	// route is opened only when no used route can take the job (as in SISR).
+	emptyLast := s.emptyLast
 	if granular {
 		nb := m.neigh[j]
 		if len(nb) > 40 {
@@ -382,8 +391,8 @@ func (s *search) run(ctx context.Context) int {
 		maxIt = DefaultIterations
 	}
 	startT := time.Now()
-	t0 := devT0 * m.scale
-	tf := devTf * m.scale
+	t0 := saT0 * m.scale
+	tf := saTf * m.scale
 	if opt.BalanceWeight > 0 || opt.PreferenceBonus > 0 {
 		t0 += 0.1 * opt.PreferenceBonus
 	}
@@ -416,7 +425,7 @@ func (s *search) run(ctx context.Context) int {
 		temp := t0 * math.Pow(tf/t0, progress)
 		s.savedU = append(s.savedU[:0], s.unassigned...)
 		oldCost, oldPen := s.cost, s.pen
-		routeRuin := s.rng.Float64() < devPRoute
+		routeRuin := s.rng.Float64() < routeRuinRate
 		if routeRuin {
 			s.ruinRoute()
 			s.emptyLast = true
@@ -436,22 +445,16 @@ func (s *search) run(ctx context.Context) int {
 		s.lsOrder = append(s.lsOrder[:0], s.removed...)
 		s.recreate(sisrBlink)
 		s.emptyLast = false
-		if devLS == 1 {
-			s.localSearch()
-		} else if devLS == 3 {
-			s.localSearchOn(s.lsOrder, 2)
-		}
+		s.localSearchOn(s.lsOrder, 2)
 		c, p := s.objective()
 		accept := p < oldPen || (p == oldPen && c < oldCost-temp*math.Log(s.rng.Float64()))
 		if accept {
 			s.commit()
 			s.cost, s.pen = c, p
 			if p < s.bestPen || (p == s.bestPen && c < s.bestCost-1e-9) {
-				if devLS >= 2 {
-					s.localSearch()
-					s.commit()
-					s.cost, s.pen = s.objective()
-				}
+				s.localSearch()
+				s.commit()
+				s.cost, s.pen = s.objective()
 				s.saveBest()
 			}
 		} else {
@@ -473,11 +476,6 @@ func (s *search) run(ctx context.Context) int {
 	s.unassigned = append(s.unassigned[:0], s.bestU...)
 	return it
 }
-
-var devT0, devTf = 8.0, 0.2
-var devLS = 3
-var devEmptyLast = false
-var devPRoute = 0.05
 
 // ruinRoute removes all non-fixed jobs of one route (the shorter of two
 // random used routes), so that the recreate step can try to do with one
