@@ -24,8 +24,9 @@ build:
 run: db build
 	bash scripts/run.sh
 
-## test: test database (and the browser for UI tests), then go test ./...
+## test: test database and the browser for UI tests, then go test ./...
 test: test-db
+	bash scripts/browser.sh
 	bash scripts/test.sh
 
 ## lint: gofmt, go vet, staticcheck
