@@ -81,10 +81,9 @@ func TestPlanPublishReplan(t *testing.T) {
 	south := mustTeam(t, db, org, teamSpec{name: "South", base: orb.Point{71.43, 51.10}, skills: []string{"shovels"}, capacity: 10, members: []int{1985}, langs: []string{"ru"}})
 	kids := mustTeam(t, db, org, teamSpec{name: "Kids", base: orb.Point{71.43, 51.14}, skills: []string{"shovels"}, capacity: 10, members: []int{2011, 2010}, langs: []string{"kk"}})
 
-	var reqs []*dispatch.Request
 	for i := 0; i < 4; i++ {
-		reqs = append(reqs, mustRequest(t, db, disp, dispatch.SnowClearing, orb.Point{71.42 + 0.005*float64(i), 51.185}, dispatch.Normal))
-		reqs = append(reqs, mustRequest(t, db, disp, dispatch.SnowClearing, orb.Point{71.42 + 0.005*float64(i), 51.095}, dispatch.Normal))
+		mustRequest(t, db, disp, dispatch.SnowClearing, orb.Point{71.42 + 0.005*float64(i), 51.185}, dispatch.Normal)
+		mustRequest(t, db, disp, dispatch.SnowClearing, orb.Point{71.42 + 0.005*float64(i), 51.095}, dispatch.Normal)
 	}
 	// A food delivery of 30 packages needs a car; nobody has one.
 	big := mustRequest(t, db, disp, dispatch.FoodDelivery, orb.Point{71.44, 51.15}, dispatch.Normal)
@@ -137,6 +136,16 @@ func TestPlanPublishReplan(t *testing.T) {
 			}
 			if s.ETA == nil {
 				t.Errorf("stop %d has no ETA", s.ID)
+				continue
+			}
+			// North has a 15-year-old member: daylight hours only (from
+			// 09:00), although its shift starts at 08:00.
+			local := s.ETA.In(rules.Location)
+			if r.TeamID == north && local.Hour() < 9 {
+				t.Errorf("North (with a minor) visits at %s, want daylight (09:00-17:00)", local.Format("15:04"))
+			}
+			if r.TeamID == south && local.Hour() >= 9 && s.Seq == 1 {
+				t.Errorf("South's first visit at %s, want soon after its 08:00 shift start", local.Format("15:04"))
 			}
 		}
 		if len(r.Geometry) < 2 {
