@@ -185,6 +185,7 @@ func (s *Server) routes() chi.Router {
 				s.registerCampaignRoutes(r)
 				s.registerPlanRoutes(r)
 				s.registerPageRoutes(r)
+				s.registerTeamRoutes(r)
 			})
 		})
 	})
