@@ -337,6 +337,10 @@ func TestMalformed(t *testing.T) {
 		{&Problem{Matrix: line, Jobs: []Job{{ID: "a", Location: 1, Windows: []TimeWindow{{5, 1}}}}}, "time window"},
 		{&Problem{Matrix: neg, Vehicles: []Vehicle{{ID: "A"}}, Jobs: []Job{{ID: "a", Location: 1}}}, "duration"},
 		{&Problem{Matrix: line, Initial: []InitialRoute{{VehicleID: "X"}}}, "unknown vehicle"},
+		{&Problem{Matrix: line, Vehicles: []Vehicle{{ID: "A", Capacity: []int64{1}, Fixed: []string{"a"}}},
+			Jobs: []Job{{ID: "a", Location: 1, Demand: []int64{2}}}}, "fixed jobs"},
+		{&Problem{Matrix: line, Vehicles: []Vehicle{{ID: "A", Fixed: []string{"a"}}},
+			Jobs: []Job{{ID: "a", Location: 1, Skills: []string{"x"}}}}, "lacks skill"},
 	}
 	for _, tc := range tests {
 		_, err := Solve(context.Background(), tc.p, Options{MaxIterations: 1})

@@ -60,7 +60,9 @@ type Vehicle struct {
 	MaxStops int
 	// Fixed lists job IDs locked to this vehicle (done or in progress):
 	// they stay first on the route, in this order. Their time windows are
-	// not enforced (they are already committed), but their demand counts.
+	// not enforced (they are already committed), but their demand, the
+	// shift end, MaxStops and MaxDuration are: Solve returns an error if
+	// the fixed jobs alone break them (extend the shift of a late team).
 	Fixed []string
 }
 

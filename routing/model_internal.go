@@ -272,7 +272,13 @@ func compile(p *Problem, opt Options) (*model, error) {
 	}
 	m.compileCompat()
 	for v := 0; v < m.nV; v++ {
+		have := skillSet(p.Vehicles[v].Skills)
 		for _, j := range m.fixed[v] {
+			for _, sk := range p.Jobs[j].Skills {
+				if !have[sk] {
+					return nil, fmt.Errorf("routing: job %q is fixed to vehicle %q, which lacks skill %q", p.Jobs[j].ID, p.Vehicles[v].ID, sk)
+				}
+			}
 			m.compat[int(j)*m.nV+v] = true
 		}
 	}
@@ -284,6 +290,20 @@ func compile(p *Problem, opt Options) (*model, error) {
 		}
 	}
 	m.compileNeighbours(opt.Neighbours)
+	for v := 0; v < m.nV; v++ {
+		if len(m.fixed[v]) == 0 {
+			continue
+		}
+		r := route{v: v, jobs: m.fixed[v], load: make([]int64, m.dim)}
+		if !m.update(&r, nil, nil) {
+			return nil, fmt.Errorf("routing: the fixed jobs of vehicle %q alone break its capacity, shift end, max stops or max duration", p.Vehicles[v].ID)
+		}
+	}
+	if m.nV == 0 {
+		for j := range m.static {
+			m.static[j] = ReasonNotEnoughVehicles
+		}
+	}
 	// Balance normalisation.
 	if opt.BalanceWeight > 0 {
 		work := 0.0
