@@ -84,6 +84,9 @@ type Services struct {
 	Alerts dispatch.AlertStore
 	// Plan is the planner and route editing; see plan.go.
 	Plan PlanServices
+	// Map reads roads, districts, requests and teams for the maps; see
+	// map.go. Nil falls back to Requests when it implements MapStore.
+	Map MapStore
 }
 
 // Server is the HTTP front of Qamqor. Build it with NewServer.
@@ -185,6 +188,7 @@ func (s *Server) routes() chi.Router {
 				s.registerCampaignRoutes(r)
 				s.registerPlanRoutes(r)
 				s.registerPageRoutes(r)
+				s.registerDispatchRoutes(r)
 				s.registerTeamRoutes(r)
 			})
 		})

@@ -1,0 +1,1180 @@
+// dispatch.js: the dispatcher's live map (templates/dispatch.html).
+//
+// It loads a snapshot (GET /api/map/requests, /api/teams/positions,
+// /api/routes?day=, /api/alerts?status=open, /api/districts), then applies
+// the events of /ws?topic=dispatch incrementally. After a drop it reconnects
+// with backoff and resumes from the last event id; a "reset" reloads the
+// snapshot. Every piece of user data reaches the page through textContent.
+//
+// Test hook: window.qamqorDispatch = {lastEventId, markerCount(),
+// requestIds(), ...}.
+(function () {
+  "use strict";
+
+  var I = window.qamqorI18n;
+  Object.assign(I.dict, {
+    "dispatch.offline": { kk: "Сервермен байланыс жоқ: жаңартулар тоқтатылды, қайта қосылуда…", ru: "Нет связи с сервером: обновления приостановлены, переподключение…", en: "No connection to the server: live updates are paused, reconnecting…" },
+    "dispatch.no_tiles": { kk: "Карта тайлдары жүктелмейді; жолдар өз дерекқорымыздан салынды.", ru: "Тайлы карты не загружаются; дороги нарисованы из нашей базы.", en: "Map tiles cannot load; roads are drawn from our own database." },
+    "dispatch.day": { kk: "Күн", ru: "День", en: "Day" },
+    "dispatch.kind": { kk: "Түрі", ru: "Вид", en: "Kind" },
+    "dispatch.kinds": { kk: "Түрлері", ru: "Виды", en: "Kinds" },
+    "dispatch.status": { kk: "Күйі", ru: "Статус", en: "Status" },
+    "dispatch.district": { kk: "Аудан", ru: "Район", en: "District" },
+    "dispatch.districts": { kk: "Аудандар (таңдалмаса — бүкіл қала)", ru: "Районы (ничего — весь город)", en: "Districts (none: whole city)" },
+    "dispatch.organisation": { kk: "Ұйым", ru: "Организация", en: "Organisation" },
+    "dispatch.all": { kk: "Барлығы", ru: "Все", en: "All" },
+    "dispatch.open_statuses": { kk: "Ашық", ru: "Открытые", en: "Open" },
+    "dispatch.counts": { kk: "Картада: {shown} / {total} өтінім", ru: "На карте: {shown} из {total} заявок", en: "On the map: {shown} of {total} requests" },
+    "dispatch.plan": { kk: "Күнді жоспарлау", ru: "Спланировать день", en: "Plan a day" },
+    "dispatch.plan_start": { kk: "Жоспарлау", ru: "Спланировать", en: "Plan" },
+    "dispatch.plan_running": { kk: "Жоспарлануда…", ru: "Идёт планирование…", en: "Planning…" },
+    "dispatch.plan_done": { kk: "Жоспар дайын: жоба бағыттарын қарап, жариялаңыз.", ru: "План готов: проверьте черновики маршрутов и опубликуйте.", en: "Plan ready: review the draft routes and publish them." },
+    "dispatch.plan_failed": { kk: "Жоспарлау сәтсіз аяқталды:", ru: "Планирование не удалось:", en: "Planning failed:" },
+    "dispatch.routes": { kk: "Бағыттар", ru: "Маршруты", en: "Routes" },
+    "dispatch.show_drafts": { kk: "Жобаларды картада көрсету", ru: "Показывать черновики на карте", en: "Show drafts on the map" },
+    "dispatch.publish": { kk: "Таңдалған жобаларды жариялау", ru: "Опубликовать выбранные черновики", en: "Publish selected drafts" },
+    "dispatch.published": { kk: "Жарияланған бағыттар:", ru: "Опубликовано маршрутов:", en: "Routes published:" },
+    "dispatch.no_routes": { kk: "Бұл күнге бағыт жоқ.", ru: "На этот день маршрутов нет.", en: "No routes for this day." },
+    "dispatch.stops": { kk: "Аялдамалар", ru: "Остановки", en: "Stops" },
+    "dispatch.eta_next": { kk: "келесі", ru: "следующая", en: "next" },
+    "dispatch.eta_end": { kk: "аяқталуы", ru: "окончание", en: "ends" },
+    "dispatch.lock": { kk: "Бекіту", ru: "Закрепить", en: "Lock" },
+    "dispatch.move": { kk: "Жылжыту", ru: "Перенести", en: "Move" },
+    "dispatch.move_to": { kk: "Қай бағытқа", ru: "В маршрут", en: "To route" },
+    "dispatch.position": { kk: "Орны", ru: "Позиция", en: "Position" },
+    "dispatch.remove": { kk: "Алып тастау", ru: "Убрать", en: "Remove" },
+    "dispatch.remove_confirm": { kk: "Аялдаманы бағыттан алып тастау керек пе? Өтінім қайта кезекке түседі.", ru: "Убрать остановку из маршрута? Заявка вернётся в очередь.", en: "Take this stop off its route? The request goes back to the queue." },
+    "dispatch.drag_hint": { kk: "Аялдамаларды сүйреп ретін өзгертуге болады.", ru: "Остановки можно перетаскивать.", en: "Drag stops to reorder them." },
+    "dispatch.queue": { kk: "Тағайындалмаған өтінімдер", ru: "Неназначенные заявки", en: "Unassigned queue" },
+    "dispatch.queue_empty": { kk: "Тағайындалмаған өтінім жоқ.", ru: "Неназначенных заявок нет.", en: "No unassigned requests." },
+    "dispatch.more": { kk: "және тағы {n}", ru: "и ещё {n}", en: "and {n} more" },
+    "dispatch.cancel_request": { kk: "Өтінімнен бас тарту", ru: "Отменить заявку", en: "Cancel request" },
+    "dispatch.cancel_confirm": { kk: "Өтінімнен бас тарту керек пе?", ru: "Отменить заявку?", en: "Cancel this request?" },
+    "dispatch.cancelled": { kk: "Өтінімнен бас тартылды", ru: "Заявка отменена", en: "Request cancelled" },
+    "dispatch.alerts": { kk: "Ашық дабылдар", ru: "Открытые тревоги", en: "Open alerts" },
+    "dispatch.alerts_empty": { kk: "Ашық дабыл жоқ.", ru: "Открытых тревог нет.", en: "No open alerts." },
+    "dispatch.handle": { kk: "Шешілді", ru: "Обработано", en: "Handled" },
+    "dispatch.handle_note": { kk: "Не істелді?", ru: "Что сделано?", en: "What was done?" },
+    "dispatch.campaign": { kk: "Науқан ашу", ru: "Открыть кампанию", en: "Open a campaign" },
+    "dispatch.campaign_kind": { kk: "Науқан", ru: "Кампания", en: "Campaign" },
+    "dispatch.title": { kk: "Атауы", ru: "Название", en: "Title" },
+    "dispatch.snowfall_cm": { kk: "Қар қалыңдығы, см", ru: "Снегопад, см", en: "Snowfall, cm" },
+    "dispatch.packages_per_address": { kk: "Бір мекенжайға пакет", ru: "Пакетов на адрес", en: "Packages per address" },
+    "dispatch.campaign_open": { kk: "Науқанды ашу", ru: "Открыть кампанию", en: "Open campaign" },
+    "dispatch.campaign_opened": { kk: "Науқан ашылды, жасалған өтінімдер:", ru: "Кампания открыта, создано заявок:", en: "Campaign opened; requests created:" },
+    "dispatch.network_error": { kk: "Сервермен байланыс жоқ; қайталаңыз.", ru: "Нет связи с сервером; повторите.", en: "No connection to the server; try again." },
+    "dispatch.session_expired": { kk: "Сессия аяқталды; қайта кіріңіз.", ru: "Сеанс истёк; войдите снова.", en: "Your session has ended; log in again." },
+    "dispatch.error": { kk: "Орындалмады:", ru: "Не удалось:", en: "Could not do that:" },
+    "dispatch.request": { kk: "Өтінім", ru: "Заявка", en: "Request" },
+    "dispatch.team": { kk: "Топ", ru: "Команда", en: "Team" },
+    "dispatch.at_base": { kk: "базада (орны белгісіз)", ru: "на базе (позиция неизвестна)", en: "at base (no position yet)" },
+    "dispatch.seen": { kk: "соңғы орны", ru: "последняя позиция", en: "last seen" },
+    "dispatch.no_route": { kk: "бүгін бағыт жоқ", ru: "сегодня без маршрута", en: "no route today" },
+    "dispatch.layer_requests": { kk: "Өтінімдер", ru: "Заявки", en: "Requests" },
+    "dispatch.layer_teams": { kk: "Топтар", ru: "Команды", en: "Teams" },
+    "dispatch.layer_routes": { kk: "Бағыттар", ru: "Маршруты", en: "Routes" },
+    "dispatch.layer_districts": { kk: "Аудан шекаралары", ru: "Границы районов", en: "District borders" },
+    "dispatch.layer_alerts": { kk: "Дабылдар", ru: "Тревоги", en: "Alerts" },
+    "dispatch.layer_roads": { kk: "Жолдар (өз деректер)", ru: "Дороги (наши данные)", en: "Roads (our data)" },
+    "dispatch.legend_shapes": { kk: "● қар  ■ азық-түлік  ▲ басқа", ru: "● снег  ■ продукты  ▲ другое", en: "● snow  ■ food  ▲ other" },
+    "dispatch.unassigned_reason": { kk: "Себебі", ru: "Причина", en: "Reason" },
+    "status.new": { kk: "Жаңа", ru: "Новая", en: "New" },
+    "status.planned": { kk: "Жоспарланған", ru: "Запланирована", en: "Planned" },
+    "status.assigned": { kk: "Тағайындалған", ru: "Назначена", en: "Assigned" },
+    "status.in_progress": { kk: "Орындалуда", ru: "Выполняется", en: "In progress" },
+    "status.done": { kk: "Орындалды", ru: "Выполнена", en: "Done" },
+    "status.failed": { kk: "Орындалмады", ru: "Не выполнена", en: "Failed" },
+    "status.cancelled": { kk: "Бас тартылды", ru: "Отменена", en: "Cancelled" },
+    "route.draft": { kk: "жоба", ru: "черновик", en: "draft" },
+    "route.published": { kk: "жарияланған", ru: "опубликован", en: "published" },
+    "route.in_progress": { kk: "жолда", ru: "в пути", en: "in progress" },
+    "route.finished": { kk: "аяқталды", ru: "завершён", en: "finished" },
+    "route.cancelled": { kk: "бас тартылды", ru: "отменён", en: "cancelled" },
+    "stop.pending": { kk: "күтуде", ru: "ожидает", en: "pending" },
+    "stop.arrived": { kk: "орнында", ru: "на месте", en: "arrived" },
+    "stop.done": { kk: "орындалды", ru: "выполнено", en: "done" },
+    "stop.not_home": { kk: "үйде жоқ", ru: "нет дома", en: "not home" },
+    "stop.no_access": { kk: "кіру мүмкін емес", ru: "нет доступа", en: "no access" },
+    "stop.removed": { kk: "алынды", ru: "убрана", en: "removed" },
+    "campaign.snowfall": { kk: "Қар жауу", ru: "Снегопад", en: "Snowfall" },
+    "campaign.food": { kk: "Азық-түлік пакеттері", ru: "Продуктовые наборы", en: "Food packages" }
+  });
+  function t(key, fallback) { return I.t(key, fallback); }
+  function tf(key, vars) {
+    return t(key).replace(/\{(\w+)\}/g, function (_, k) { return vars[k] !== undefined ? String(vars[k]) : ""; });
+  }
+
+  var KINDS = ["snow_clearing", "food_delivery", "other"];
+  var STATUSES = ["new", "planned", "assigned", "in_progress", "done", "failed", "cancelled"];
+  var OPEN = { "new": 1, planned: 1, assigned: 1, in_progress: 1 };
+  var CANCELLABLE = { "new": 1, planned: 1, assigned: 1 };
+  var PRIORITIES = ["normal", "high", "urgent"];
+  var ASTANA = [51.1282, 71.4304];
+
+  var root, map, cluster, teamLayer, routeLayer, districtLayer, alertLayer, roadLayer, layerControl;
+  var csrf = "";
+  var S = {
+    requests: {}, // id → {p: properties, lat, lon, marker, shown}
+    teams: {}, // id → {p, lat, lon, marker}
+    routes: {}, // id → route JSON from /api/routes
+    alerts: {}, // id → {a, lat, lon, marker}
+    districts: [],
+    lastId: 0,
+    ready: false, // snapshot loaded; events before it wait in pending
+    pending: [],
+    planJob: null,
+    expanded: {}, // route id → stops list open
+    selected: {} // draft route id → chosen for publishing
+  };
+
+  // ---- helpers ----
+
+  function $(id) { return document.getElementById(id); }
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+
+  function safeColor(c) { return /^#[0-9a-fA-F]{3,8}$/.test(c || "") ? c : "#3366cc"; }
+
+  function fmtTime(iso) {
+    if (!iso) return "";
+    var d = new Date(iso);
+    if (isNaN(d)) return "";
+    return d.toLocaleTimeString(I.lang() === "en" ? "en-GB" : I.lang() === "kk" ? "kk-KZ" : "ru-RU", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Almaty" });
+  }
+
+  function key() {
+    return (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2);
+  }
+
+  // api sends a JSON request and resolves with the decoded body; failures
+  // reject with an Error whose message is readable (the problem's detail).
+  function api(method, url, body, headers) {
+    var h = { Accept: "application/json" };
+    if (body !== undefined) h["Content-Type"] = "application/json";
+    if (method !== "GET") h["X-CSRF-Token"] = csrf;
+    Object.assign(h, headers || {});
+    return fetch(url, { method: method, headers: h, credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body) })
+      .then(function (res) {
+        var ct = res.headers.get("Content-Type") || "";
+        var p = ct.indexOf("json") >= 0 ? res.json().catch(function () { return null; }) : Promise.resolve(null);
+        return p.then(function (data) {
+          if (res.ok) return data;
+          var msg = res.status === 401 ? t("dispatch.session_expired")
+            : (data && (data.detail || data.title)) || (res.status + " " + res.statusText);
+          var e = new Error(msg);
+          e.status = res.status;
+          e.problem = data;
+          throw e;
+        });
+      }, function () {
+        var e = new Error(t("dispatch.network_error"));
+        e.network = true;
+        throw e;
+      });
+  }
+
+  var noticeTimer = 0;
+  function notice(text, ok) {
+    var n = $("notice");
+    n.textContent = text;
+    n.classList.toggle("ok", !!ok);
+    n.hidden = false;
+    clearTimeout(noticeTimer);
+    noticeTimer = setTimeout(function () { n.hidden = true; }, ok ? 6000 : 15000);
+  }
+  function fail(err) {
+    notice(t("dispatch.error") + " " + (err && err.message ? err.message : String(err)));
+  }
+
+  // later coalesces re-renders: each name runs once per animation frame.
+  var queued = {};
+  function later(name, fn) {
+    if (queued[name]) return;
+    queued[name] = true;
+    requestAnimationFrame(function () { queued[name] = false; fn(); });
+  }
+  // debounce runs fn once, ms after the last call for name.
+  var timers = {};
+  function debounce(name, ms, fn) {
+    clearTimeout(timers[name]);
+    timers[name] = setTimeout(fn, ms);
+  }
+
+  function day() { return $("f-day").value || root.dataset.today; }
+  function filters() {
+    return { kind: $("f-kind").value, status: $("f-status").value, district: $("f-district").value, org: $("f-org").value };
+  }
+
+  // ---- requests ----
+
+  var iconCache = {};
+  function requestIcon(p) {
+    var kind = KINDS.indexOf(p.kind) >= 0 ? p.kind : "other";
+    var st = STATUSES.indexOf(p.status) >= 0 ? p.status : "new";
+    var pr = PRIORITIES.indexOf(p.priority) >= 0 ? p.priority : "normal";
+    var k = kind + "|" + st + "|" + pr;
+    if (!iconCache[k]) {
+      // Only whitelisted tokens reach this markup, never user data.
+      iconCache[k] = L.divIcon({ className: "rq-icon", iconSize: [16, 16], iconAnchor: [8, 8],
+        html: '<span class="rq k-' + kind + " s-" + st + " p-" + pr + '"></span>' });
+    }
+    return iconCache[k];
+  }
+
+  function visible(p) {
+    var f = filters();
+    if (f.kind && p.kind !== f.kind) return false;
+    if (f.status === "open") { if (!OPEN[p.status]) return false; }
+    else if (f.status && p.status !== f.status) return false;
+    if (f.district && String(p.district_id) !== f.district) return false;
+    if (f.org && String(p.organisation_id) !== f.org) return false;
+    return true;
+  }
+
+  // upsertRequest adds or updates one request from API or event
+  // properties; it returns the entry.
+  function upsertRequest(p, lat, lon, batch) {
+    if (!p || !p.id) return null;
+    var r = S.requests[p.id];
+    if (!r) {
+      if (typeof lat !== "number" || typeof lon !== "number") return null;
+      var m = L.marker([lat, lon], { icon: requestIcon(p), keyboard: false });
+      m.qid = p.id;
+      r = S.requests[p.id] = { p: p, lat: lat, lon: lon, marker: m, shown: false };
+    } else {
+      var before = r.p;
+      r.p = Object.assign({}, r.p, p);
+      if (before.kind !== r.p.kind || before.status !== r.p.status || before.priority !== r.p.priority) {
+        r.marker.setIcon(requestIcon(r.p));
+      }
+      if (typeof lat === "number" && typeof lon === "number" && (lat !== r.lat || lon !== r.lon)) {
+        r.lat = lat; r.lon = lon;
+        r.marker.setLatLng([lat, lon]);
+      }
+    }
+    var want = visible(r.p);
+    if (want !== r.shown) {
+      r.shown = want;
+      if (batch) (want ? batch.add : batch.remove).push(r.marker);
+      else if (want) cluster.addLayer(r.marker);
+      else cluster.removeLayer(r.marker);
+    }
+    return r;
+  }
+
+  // The snapshot of /api/map/requests replaces every request.
+  function loadRequests() {
+    return api("GET", "/api/map/requests").then(function (fc) {
+      var seen = {};
+      var batch = { add: [], remove: [] };
+      (fc.features || []).forEach(function (f) {
+        var c = f.geometry && f.geometry.coordinates;
+        if (!c) return;
+        seen[f.properties.id] = true;
+        upsertRequest(f.properties, c[1], c[0], batch);
+      });
+      Object.keys(S.requests).forEach(function (id) {
+        if (!seen[id]) {
+          if (S.requests[id].shown) batch.remove.push(S.requests[id].marker);
+          delete S.requests[id];
+        }
+      });
+      if (batch.remove.length) cluster.removeLayers(batch.remove);
+      if (batch.add.length) cluster.addLayers(batch.add);
+      renderRequestsSide();
+    });
+  }
+
+  function applyFilters() {
+    var batch = { add: [], remove: [] };
+    Object.keys(S.requests).forEach(function (id) {
+      var r = S.requests[id];
+      var want = visible(r.p);
+      if (want !== r.shown) {
+        r.shown = want;
+        (want ? batch.add : batch.remove).push(r.marker);
+      }
+    });
+    if (batch.remove.length) cluster.removeLayers(batch.remove);
+    if (batch.add.length) cluster.addLayers(batch.add);
+    renderRequestsSide();
+    drawRoutes();
+    drawTeams();
+  }
+
+  function renderRequestsSide() {
+    later("queue", renderQueue);
+    later("counts", renderCounts);
+  }
+
+  function renderCounts() {
+    var total = 0, shown = 0;
+    Object.keys(S.requests).forEach(function (id) {
+      total++;
+      if (S.requests[id].shown) shown++;
+    });
+    $("counts").textContent = tf("dispatch.counts", { shown: shown, total: total });
+  }
+
+  function requestLine(p) {
+    var parts = ["№ " + p.id, t("kind." + p.kind, p.kind), t("status." + p.status, p.status)];
+    if (p.priority && p.priority !== "normal") parts.push(t("priority." + p.priority, p.priority));
+    return parts.join(" · ");
+  }
+
+  function cancelRequest(id) {
+    if (!confirm(t("dispatch.cancel_confirm"))) return;
+    api("POST", "/api/requests/" + id + "/status", { status: "cancelled" }).then(function (req) {
+      upsertRequest(req, req.lat, req.lon);
+      renderRequestsSide();
+      map.closePopup();
+      notice(t("dispatch.cancelled") + " № " + id, true);
+    }, fail);
+  }
+
+  function requestPopup(id) {
+    var r = S.requests[id];
+    var box = el("div");
+    if (!r) return box;
+    box.appendChild(el("strong", null, requestLine(r.p)));
+    box.appendChild(el("div", null, r.p.address));
+    if (r.p.packages) box.appendChild(el("div", null, t("hotline.packages", "Packages") + ": " + r.p.packages));
+    if (r.p.team_id && S.teams[r.p.team_id]) box.appendChild(el("div", null, t("dispatch.team") + ": " + S.teams[r.p.team_id].p.name));
+    if (r.p.unassigned_reason) box.appendChild(el("div", "reason", t("dispatch.unassigned_reason") + ": " + r.p.unassigned_reason));
+    if (CANCELLABLE[r.p.status]) {
+      var ops = el("div", "ops");
+      var b = el("button", "danger", t("dispatch.cancel_request"));
+      b.type = "button";
+      b.addEventListener("click", function () { cancelRequest(id); });
+      ops.appendChild(b);
+      box.appendChild(ops);
+    }
+    return box;
+  }
+
+  function focusRequest(id) {
+    var r = S.requests[id];
+    if (!r) return;
+    var open = function () { L.popup().setLatLng([r.lat, r.lon]).setContent(requestPopup(id)).openOn(map); };
+    if (r.shown) cluster.zoomToShowLayer(r.marker, open);
+    else { map.setView([r.lat, r.lon], Math.max(map.getZoom(), 15)); open(); }
+  }
+
+  function renderQueue() {
+    var f = filters();
+    var list = [];
+    Object.keys(S.requests).forEach(function (id) {
+      var p = S.requests[id].p;
+      if (p.status !== "new") return;
+      if (f.kind && p.kind !== f.kind) return;
+      if (f.district && String(p.district_id) !== f.district) return;
+      list.push(p);
+    });
+    var rank = { urgent: 0, high: 1, normal: 2 };
+    list.sort(function (a, b) { return (rank[a.priority] || 2) - (rank[b.priority] || 2) || a.id - b.id; });
+    var ul = $("queue");
+    ul.textContent = "";
+    var max = 150;
+    list.slice(0, max).forEach(function (p) {
+      var li = el("li");
+      li.appendChild(el("div", null, requestLine(p)));
+      var a = el("div", "addr", p.address);
+      a.tabIndex = 0;
+      a.addEventListener("click", function () { focusRequest(p.id); });
+      a.addEventListener("keydown", function (e) { if (e.key === "Enter") focusRequest(p.id); });
+      li.appendChild(a);
+      if (p.unassigned_reason) li.appendChild(el("div", "reason", t("dispatch.unassigned_reason") + ": " + p.unassigned_reason));
+      var b = el("button", "danger", t("dispatch.cancel_request"));
+      b.type = "button";
+      b.addEventListener("click", function () { cancelRequest(p.id); });
+      li.appendChild(b);
+      ul.appendChild(li);
+    });
+    if (list.length > max) ul.appendChild(el("li", "muted", tf("dispatch.more", { n: list.length - max })));
+    $("queue-count").textContent = "(" + list.length + ")";
+    $("queue-empty").hidden = list.length > 0;
+  }
+
+  // ---- teams ----
+
+  function teamIcon(tm) {
+    var d = el("div", "team" + (tm.p.at_base ? " at-base" : ""), String(tm.p.name || "").slice(0, 2));
+    d.style.background = safeColor(tm.p.color);
+    return L.divIcon({ className: "team-icon", html: d, iconSize: [26, 26], iconAnchor: [13, 13] });
+  }
+
+  function teamPopup(id) {
+    var tm = S.teams[id];
+    var box = el("div");
+    if (!tm) return box;
+    box.appendChild(el("strong", null, tm.p.name));
+    box.appendChild(el("div", null, tm.p.organisation));
+    var rt = tm.p.route_id && S.routes[tm.p.route_id];
+    box.appendChild(el("div", null, rt ? t("dispatch.routes") + " #" + rt.id + " · " + t("route." + rt.status, rt.status) + " · " + progress(rt).done + "/" + progress(rt).total : t("dispatch.no_route")));
+    box.appendChild(el("div", "muted", tm.p.at_base ? t("dispatch.at_base") : t("dispatch.seen") + " " + fmtTime(tm.p.position_at)));
+    return box;
+  }
+
+  function upsertTeam(p, lat, lon) {
+    var tm = S.teams[p.id];
+    if (!tm) {
+      tm = S.teams[p.id] = { p: p, lat: lat, lon: lon, marker: null };
+      tm.marker = L.marker([lat, lon], { icon: teamIcon(tm), zIndexOffset: 1000, title: p.name });
+      tm.marker.bindPopup(function () { return teamPopup(p.id); });
+    } else {
+      tm.p = Object.assign({}, tm.p, p);
+      tm.lat = lat; tm.lon = lon;
+      tm.marker.setLatLng([lat, lon]);
+      tm.marker.setIcon(teamIcon(tm));
+    }
+    return tm;
+  }
+
+  function loadTeams() {
+    return api("GET", "/api/teams/positions?day=" + encodeURIComponent(day())).then(function (fc) {
+      var orgs = {};
+      (fc.features || []).forEach(function (f) {
+        var c = f.geometry.coordinates;
+        upsertTeam(f.properties, c[1], c[0]);
+        orgs[f.properties.organisation_id] = f.properties.organisation;
+      });
+      fillSelect($("f-org"), Object.keys(orgs).map(function (id) { return { value: id, label: orgs[id] }; }));
+      drawTeams();
+    });
+  }
+
+  function drawTeams() {
+    var org = filters().org;
+    Object.keys(S.teams).forEach(function (id) {
+      var tm = S.teams[id];
+      var want = !org || String(tm.p.organisation_id) === org;
+      if (want && !teamLayer.hasLayer(tm.marker)) teamLayer.addLayer(tm.marker);
+      if (!want && teamLayer.hasLayer(tm.marker)) teamLayer.removeLayer(tm.marker);
+    });
+  }
+
+  function teamName(id) { return S.teams[id] ? S.teams[id].p.name : "#" + id; }
+  function teamColor(id) { return S.teams[id] ? safeColor(S.teams[id].p.color) : "#3366cc"; }
+
+  // ---- routes ----
+
+  function progress(rt) {
+    var done = 0, total = 0, next = null, last = null;
+    (rt.stops || []).forEach(function (s) {
+      if (s.status === "removed") return;
+      total++;
+      if (s.status !== "pending" && s.status !== "arrived") done++;
+      else {
+        if (!next) next = s;
+        last = s;
+      }
+    });
+    return { done: done, total: total, next: next, last: last };
+  }
+
+  function liveOrDraft(rt) { return rt.status === "draft" || rt.status === "published" || rt.status === "in_progress"; }
+
+  function loadRoutes() {
+    return api("GET", "/api/routes?day=" + encodeURIComponent(day())).then(function (list) {
+      S.routes = {};
+      (list || []).forEach(function (rt) { S.routes[rt.id] = rt; });
+      Object.keys(S.selected).forEach(function (id) { if (!S.routes[id]) delete S.selected[id]; });
+      drawRoutes();
+      later("routes", renderRoutes);
+    });
+  }
+
+  // reloadRoute fetches changed routes, a few hundred ms after the last
+  // event that touched them.
+  var dirtyRoutes = {};
+  function reloadRoute(id) {
+    if (!id) return;
+    dirtyRoutes[id] = true;
+    debounce("routes", 300, function () {
+      var ids = Object.keys(dirtyRoutes);
+      dirtyRoutes = {};
+      Promise.all(ids.map(function (rid) {
+        return api("GET", "/api/routes/" + rid).then(function (rt) {
+          if (rt.day === day() && rt.status !== "cancelled") S.routes[rt.id] = rt;
+          else delete S.routes[rt.id];
+        }, function (err) {
+          if (err.status === 404) delete S.routes[rid];
+        });
+      })).then(function () {
+        drawRoutes();
+        later("routes", renderRoutes);
+      });
+    });
+  }
+
+  function drawRoutes() {
+    routeLayer.clearLayers();
+    var org = filters().org;
+    var drafts = $("show-drafts").checked;
+    Object.keys(S.routes).forEach(function (id) {
+      var rt = S.routes[id];
+      if (rt.status === "cancelled" || (rt.status === "draft" && !drafts)) return;
+      if (org && S.teams[rt.team_id] && String(S.teams[rt.team_id].p.organisation_id) !== org) return;
+      var color = teamColor(rt.team_id);
+      var path = rt.path && rt.path.length ? rt.path : (rt.stops || []).filter(function (s) { return s.status !== "removed"; }).map(function (s) { return [s.lat, s.lon]; });
+      if (path.length > 1) {
+        var line = L.polyline(path, { color: color, weight: rt.status === "draft" ? 3 : 4,
+          opacity: rt.status === "finished" ? 0.45 : 0.85, dashArray: rt.status === "draft" ? "6 6" : null });
+        line.bindTooltip(teamName(rt.team_id) + " · " + t("route." + rt.status, rt.status), { sticky: true });
+        routeLayer.addLayer(line);
+      }
+      (rt.stops || []).forEach(function (s) {
+        if (s.status === "removed") return;
+        var span = el("span", null, s.seq);
+        span.style.background = color;
+        var m = L.marker([s.lat, s.lon], { icon: L.divIcon({ className: "stop-icon" + (rt.status === "draft" ? " draft" : ""), html: span, iconSize: [18, 18], iconAnchor: [9, 9] }), zIndexOffset: 500 });
+        m.bindTooltip(s.seq + ". " + s.address + " · " + t("stop." + s.status, s.status) + (s.eta ? " · " + fmtTime(s.eta) : ""));
+        m.on("click", function () { focusRequest(s.request_id); });
+        routeLayer.addLayer(m);
+      });
+    });
+  }
+
+  function routeOptions(except) {
+    return Object.keys(S.routes).map(function (id) { return S.routes[id]; })
+      .filter(function (r) { return liveOrDraft(r) && r.id !== except; })
+      .sort(function (a, b) { return teamName(a.team_id).localeCompare(teamName(b.team_id)); });
+  }
+
+  function postStop(stopID, what, body, changed) {
+    return api("POST", "/api/stops/" + stopID + "/" + what, body).then(function (res) {
+      (res.changed_routes || [res.route_id]).concat(changed || []).forEach(reloadRoute);
+      debounce("requests", 800, function () { loadRequests().catch(fail); });
+    }, fail);
+  }
+
+  var dragStop = null;
+
+  function stopItem(rt, s, index) {
+    var li = el("li");
+    li.appendChild(el("span", "seq", s.seq));
+    var text = el("span", s.status === "pending" || s.status === "arrived" ? "" : "done",
+      s.address + " · " + t("stop." + s.status, s.status) + (s.eta ? " · " + fmtTime(s.eta) : ""));
+    text.addEventListener("click", function () { focusRequest(s.request_id); });
+    li.appendChild(text);
+    if (s.status !== "pending" || !liveOrDraft(rt)) return li;
+
+    // Drag and drop: drop a stop on another stop to take its place.
+    li.draggable = true;
+    li.addEventListener("dragstart", function (e) {
+      dragStop = { id: s.id, route: rt.id };
+      e.dataTransfer.effectAllowed = "move";
+      e.dataTransfer.setData("text/plain", String(s.id));
+    });
+    li.addEventListener("dragover", function (e) { if (dragStop && dragStop.id !== s.id) { e.preventDefault(); li.classList.add("drop-before"); } });
+    li.addEventListener("dragleave", function () { li.classList.remove("drop-before"); });
+    li.addEventListener("drop", function (e) {
+      e.preventDefault();
+      li.classList.remove("drop-before");
+      if (!dragStop || dragStop.id === s.id) return;
+      var from = dragStop;
+      dragStop = null;
+      postStop(from.id, "move", { route_id: rt.id, position: index + 1 }, [from.route]);
+    });
+
+    var ops = el("span", "ops");
+    var lockLabel = el("label", "check");
+    var lock = el("input");
+    lock.type = "checkbox";
+    lock.checked = !!s.locked;
+    lock.addEventListener("change", function () { postStop(s.id, "lock", { locked: lock.checked }, [rt.id]); });
+    lockLabel.appendChild(lock);
+    lockLabel.appendChild(el("span", null, t("dispatch.lock")));
+    ops.appendChild(lockLabel);
+
+    var sel = el("select");
+    sel.setAttribute("aria-label", t("dispatch.move_to"));
+    var own = el("option", null, teamName(rt.team_id) + " (" + t("route." + rt.status, rt.status) + ")");
+    own.value = rt.id;
+    sel.appendChild(own);
+    routeOptions(rt.id).forEach(function (o) {
+      var opt = el("option", null, teamName(o.team_id) + " (" + t("route." + o.status, o.status) + ")");
+      opt.value = o.id;
+      sel.appendChild(opt);
+    });
+    ops.appendChild(sel);
+    var pos = el("input");
+    pos.type = "number";
+    pos.min = "1";
+    pos.value = String(index + 1);
+    pos.title = t("dispatch.position");
+    pos.setAttribute("aria-label", t("dispatch.position"));
+    ops.appendChild(pos);
+    var mv = el("button", null, t("dispatch.move"));
+    mv.type = "button";
+    mv.addEventListener("click", function () {
+      var n = parseInt(pos.value, 10);
+      postStop(s.id, "move", { route_id: Number(sel.value), position: n > 0 ? n : 1 }, [rt.id]);
+    });
+    ops.appendChild(mv);
+    var rm = el("button", "danger", t("dispatch.remove"));
+    rm.type = "button";
+    rm.addEventListener("click", function () {
+      if (confirm(t("dispatch.remove_confirm"))) postStop(s.id, "remove", undefined, [rt.id]);
+    });
+    ops.appendChild(rm);
+    li.appendChild(ops);
+    return li;
+  }
+
+  function renderRoutes() {
+    var ul = $("routes");
+    ul.textContent = "";
+    var org = filters().org;
+    var list = Object.keys(S.routes).map(function (id) { return S.routes[id]; })
+      .filter(function (r) { return r.status !== "cancelled" && (!org || !S.teams[r.team_id] || String(S.teams[r.team_id].p.organisation_id) === org); });
+    var order = { draft: 0, in_progress: 1, published: 2, finished: 3 };
+    list.sort(function (a, b) { return (order[a.status] - order[b.status]) || teamName(a.team_id).localeCompare(teamName(b.team_id)); });
+    list.forEach(function (rt) {
+      var li = el("li");
+      li.dataset.routeId = rt.id;
+      var head = el("div", "route-head");
+      if (rt.status === "draft") {
+        var cb = el("input");
+        cb.type = "checkbox";
+        cb.checked = !!S.selected[rt.id];
+        cb.setAttribute("aria-label", t("dispatch.publish") + " " + teamName(rt.team_id));
+        cb.addEventListener("change", function () {
+          if (cb.checked) S.selected[rt.id] = true; else delete S.selected[rt.id];
+          updatePublish();
+        });
+        head.appendChild(cb);
+      }
+      var sw = el("span", "swatch");
+      sw.style.background = teamColor(rt.team_id);
+      head.appendChild(sw);
+      var name = el("span", "name", teamName(rt.team_id));
+      name.tabIndex = 0;
+      var toggle = function () { S.expanded[rt.id] = !S.expanded[rt.id]; later("routes", renderRoutes); };
+      name.addEventListener("click", toggle);
+      name.addEventListener("keydown", function (e) { if (e.key === "Enter") toggle(); });
+      head.appendChild(name);
+      head.appendChild(el("span", "badge " + rt.status, t("route." + rt.status, rt.status)));
+      var pr = progress(rt);
+      var meter = el("span", "meter");
+      var bar = el("span");
+      bar.style.width = (pr.total ? Math.round(100 * pr.done / pr.total) : 0) + "%";
+      meter.appendChild(bar);
+      head.appendChild(meter);
+      head.appendChild(el("span", null, pr.done + "/" + pr.total));
+      li.appendChild(head);
+      var meta = [];
+      if (pr.next && pr.next.eta) meta.push(t("dispatch.eta_next") + " " + fmtTime(pr.next.eta));
+      if (pr.last && pr.last.eta) meta.push(t("dispatch.eta_end") + " " + fmtTime(pr.last.eta));
+      if (rt.distance_m) meta.push((rt.distance_m / 1000).toFixed(1) + " km");
+      if (meta.length) li.appendChild(el("div", "route-meta", meta.join(" · ")));
+      if (S.expanded[rt.id]) {
+        var stops = el("ol", "stops");
+        var shown = (rt.stops || []).filter(function (s) { return s.status !== "removed"; });
+        shown.forEach(function (s, i) { stops.appendChild(stopItem(rt, s, i)); });
+        li.appendChild(stops);
+        if (liveOrDraft(rt)) li.appendChild(el("div", "route-meta", t("dispatch.drag_hint")));
+      }
+      ul.appendChild(li);
+    });
+    $("routes-count").textContent = "(" + list.length + ")";
+    $("routes-empty").hidden = list.length > 0;
+    updatePublish();
+  }
+
+  function updatePublish() {
+    $("publish").disabled = !Object.keys(S.selected).some(function (id) { return S.routes[id] && S.routes[id].status === "draft"; });
+  }
+
+  function publish() {
+    var ids = Object.keys(S.selected).map(Number).filter(function (id) { return S.routes[id] && S.routes[id].status === "draft"; });
+    if (!ids.length) return;
+    $("publish").disabled = true;
+    api("POST", "/api/routes/publish", { route_ids: ids }).then(function (res) {
+      S.selected = {};
+      notice(t("dispatch.published") + " " + (res.published || []).length, true);
+      return Promise.all([loadRoutes(), loadRequests(), loadTeams()]);
+    }).catch(fail).then(updatePublish);
+  }
+
+  // ---- alerts ----
+
+  function alertPlace(a) {
+    if (typeof a.lat === "number" && typeof a.lon === "number") return [a.lat, a.lon];
+    var r = a.request_id && S.requests[a.request_id];
+    return r ? [r.lat, r.lon] : null;
+  }
+
+  function upsertAlert(a) {
+    var cur = S.alerts[a.id];
+    if (a.status && a.status !== "open") { removeAlert(a.id); return; }
+    if (cur) { cur.a = Object.assign({}, cur.a, a); }
+    else cur = S.alerts[a.id] = { a: a, marker: null };
+    var at = alertPlace(cur.a);
+    if (at && !cur.marker) {
+      cur.marker = L.marker(at, { icon: L.divIcon({ className: "alert-icon", html: "<span>!</span>", iconSize: [24, 24], iconAnchor: [12, 12] }), zIndexOffset: 2000 });
+      cur.marker.bindTooltip(function () { return alertText(cur.a); });
+      alertLayer.addLayer(cur.marker);
+    }
+    later("alerts", renderAlerts);
+  }
+
+  function removeAlert(id) {
+    var cur = S.alerts[id];
+    if (!cur) return;
+    if (cur.marker) alertLayer.removeLayer(cur.marker);
+    delete S.alerts[id];
+    later("alerts", renderAlerts);
+  }
+
+  function alertText(a) {
+    return [a.kind, a.address, a.name, a.phone].filter(Boolean).join(" · ");
+  }
+
+  function loadAlerts() {
+    return api("GET", "/api/alerts?status=open").then(function (list) {
+      Object.keys(S.alerts).forEach(removeAlert);
+      (list || []).forEach(upsertAlert);
+      later("alerts", renderAlerts);
+    });
+  }
+
+  function renderAlerts() {
+    var ul = $("alerts");
+    ul.textContent = "";
+    var list = Object.keys(S.alerts).map(function (id) { return S.alerts[id].a; }).sort(function (a, b) { return a.id - b.id; });
+    list.forEach(function (a) {
+      var li = el("li");
+      li.appendChild(el("div", null, "#" + a.id + " · " + a.kind + " · " + fmtTime(a.created_at) + (a.team_id ? " · " + teamName(a.team_id) : "")));
+      var addr = el("div", "addr", a.address || "");
+      addr.tabIndex = 0;
+      addr.addEventListener("click", function () {
+        var at = alertPlace(a);
+        if (at) map.setView(at, Math.max(map.getZoom(), 16));
+      });
+      li.appendChild(addr);
+      if (a.name || a.phone) li.appendChild(el("div", null, [a.name, a.phone].filter(Boolean).join(" · ")));
+      if (a.note) li.appendChild(el("div", "muted", a.note));
+      var ops = el("div", "ops");
+      var note = el("input");
+      note.maxLength = 2000;
+      note.placeholder = t("dispatch.handle_note");
+      note.setAttribute("aria-label", t("dispatch.handle_note"));
+      var b = el("button", "primary", t("dispatch.handle"));
+      b.type = "button";
+      b.addEventListener("click", function () {
+        b.disabled = true;
+        api("POST", "/api/alerts/" + a.id + "/handle", { note: note.value }).then(function () {
+          removeAlert(a.id);
+        }, function (err) { b.disabled = false; fail(err); });
+      });
+      ops.appendChild(note);
+      ops.appendChild(b);
+      li.appendChild(ops);
+      ul.appendChild(li);
+    });
+    $("alerts-count").textContent = "(" + list.length + ")";
+    $("alerts-empty").hidden = list.length > 0;
+  }
+
+  // ---- districts ----
+
+  function districtName(p) { return I.lang() === "kk" ? (p.name_kk || p.name_ru) : (p.name_ru || p.name_kk); }
+
+  function fillSelect(sel, items) {
+    var cur = sel.value;
+    while (sel.options.length > 1) sel.remove(1);
+    items.sort(function (a, b) { return String(a.label).localeCompare(String(b.label)); }).forEach(function (it) {
+      var o = el("option", null, it.label);
+      o.value = it.value;
+      sel.appendChild(o);
+    });
+    sel.value = cur;
+    if (sel.value !== cur) sel.value = "";
+  }
+
+  function renderDistrictChoices() {
+    fillSelect($("f-district"), S.districts.map(function (p) { return { value: String(p.id), label: districtName(p) }; }));
+    document.querySelectorAll(".district-checks").forEach(function (box) {
+      var checked = {};
+      box.querySelectorAll("input:checked").forEach(function (i) { checked[i.value] = true; });
+      box.textContent = "";
+      S.districts.forEach(function (p) {
+        var l = el("label", "check");
+        var i = el("input");
+        i.type = "checkbox";
+        i.name = box.dataset.name;
+        i.value = p.id;
+        i.checked = !!checked[p.id];
+        l.appendChild(i);
+        l.appendChild(el("span", null, districtName(p)));
+        box.appendChild(l);
+      });
+    });
+    districtLayer.eachLayer(function (l) {
+      if (l.feature) l.setTooltipContent(districtName(l.feature.properties));
+    });
+  }
+
+  function loadDistricts() {
+    return api("GET", "/api/districts").then(function (fc) {
+      districtLayer.clearLayers();
+      districtLayer.addData(fc);
+      S.districts = (fc.features || []).map(function (f) { return f.properties; });
+      renderDistrictChoices();
+    });
+  }
+
+  // ---- roads (when tiles cannot load) ----
+
+  var tiles, tileErrors = 0, tileLoads = 0, roadsOn = false;
+  function roadStyle(f) {
+    var h = f.properties.highway;
+    var w = h === "trunk" || h === "primary" ? 3 : h === "secondary" ? 2.2 : h === "tertiary" ? 1.6 : 1;
+    return { color: h === "trunk" || h === "primary" ? "#e8a33d" : "#8a96a3", weight: w, opacity: 0.9 };
+  }
+  function loadRoads() {
+    if (!roadsOn) return;
+    var b = map.getBounds();
+    var w = Math.max(b.getWest(), 71.0), s = Math.max(b.getSouth(), 50.9), e = Math.min(b.getEast(), 71.9), n = Math.min(b.getNorth(), 51.4);
+    if (e <= w || n <= s) return;
+    var bbox = [w, s, e, n].map(function (x) { return x.toFixed(5); }).join(",");
+    api("GET", "/api/roads?limit=20000&bbox=" + bbox).then(function (fc) {
+      roadLayer.clearLayers();
+      roadLayer.addData(fc);
+    }).catch(function () { /* the offline banner says enough */ });
+  }
+  function roadsFallback(on) {
+    if (on === roadsOn) return;
+    roadsOn = on;
+    $("tiles-banner").hidden = !on;
+    if (on) {
+      roadLayer.addTo(map);
+      loadRoads();
+    } else {
+      map.removeLayer(roadLayer);
+    }
+  }
+
+  // ---- events ----
+
+  function applyEvent(ev) {
+    var p = ev.payload || {};
+    switch (ev.type) {
+      case "request.created":
+        upsertRequest(p, p.lat, p.lon);
+        renderRequestsSide();
+        break;
+      case "request.status_changed": {
+        var req = p.request || { id: p.id || ev.entity_id, status: p.to };
+        if (!req.id) req.id = ev.entity_id;
+        if (!req.status && p.to) req.status = p.to;
+        upsertRequest(req, req.lat, req.lon);
+        renderRequestsSide();
+        break;
+      }
+      case "route.drafted":
+      case "route.changed":
+      case "route.published":
+      case "route.started":
+      case "route.finished":
+        reloadRoute(ev.entity_id);
+        debounce("requests", 1500, function () { loadRequests().catch(fail); });
+        if (ev.type === "route.published" || ev.type === "route.started") debounce("teams", 1000, function () { loadTeams().catch(fail); });
+        break;
+      case "stop.updated": {
+        var st = p.stop || {};
+        if (st.route_id) reloadRoute(st.route_id);
+        if (st.request_id && p.request_status) {
+          upsertRequest({ id: st.request_id, status: p.request_status });
+          renderRequestsSide();
+        }
+        break;
+      }
+      case "team.position": {
+        var tm = S.teams[p.team_id || ev.entity_id];
+        if (tm && typeof p.lat === "number") {
+          upsertTeam({ id: tm.p.id, at_base: false, position_at: p.at || ev.created_at }, p.lat, p.lon);
+        }
+        if (p.route_id && S.routes[p.route_id] && p.etas && p.etas.length) reloadRoute(p.route_id);
+        break;
+      }
+      case "alert.raised":
+        upsertAlert(Object.assign({ id: ev.entity_id, status: "open", created_at: ev.created_at }, p));
+        break;
+      case "alert.handled":
+        removeAlert(p.id || ev.entity_id);
+        break;
+      case "plan.progress":
+        if (S.planJob && (p.id || ev.entity_id) === S.planJob) planProgress(p.progress, p.message);
+        break;
+      case "plan.finished":
+      case "plan.failed":
+        if (S.planJob && (p.id || ev.entity_id) === S.planJob) planEnded(ev.type === "plan.finished" ? "finished" : "failed", p.message);
+        else debounce("replan", 500, function () { Promise.all([loadRoutes(), loadRequests()]).catch(fail); });
+        break;
+    }
+  }
+
+  function handleMessage(text) {
+    text.split("\n").forEach(function (line) {
+      if (!line.trim()) return;
+      var m;
+      try { m = JSON.parse(line); } catch (e) { return; }
+      if (m.type === "hello") {
+        setOnline(true);
+        if (!S.ready && !S.loading) {
+          S.lastId = Math.max(S.lastId, m.last_id || 0);
+          snapshot();
+        }
+        return;
+      }
+      if (m.type === "reset") {
+        S.lastId = m.last_id || 0;
+        S.ready = false;
+        snapshot();
+        return;
+      }
+      if (typeof m.id !== "number") return;
+      if (m.id <= S.lastId && S.ready) return;
+      S.lastId = Math.max(S.lastId, m.id);
+      if (!S.ready) { S.pending.push(m); return; }
+      try { applyEvent(m); } catch (e) { if (window.console) console.error("event", m, e); }
+    });
+  }
+
+  function snapshot() {
+    S.loading = true;
+    return Promise.all([loadTeams(), loadRequests(), loadRoutes(), loadAlerts()]).then(function () {
+      S.ready = true;
+      S.loading = false;
+      var evs = S.pending;
+      S.pending = [];
+      evs.forEach(function (ev) { try { applyEvent(ev); } catch (e) { /* keep going */ } });
+    }, function (err) {
+      S.loading = false;
+      fail(err);
+      setTimeout(function () { if (!S.ready) snapshot(); }, 5000);
+    });
+  }
+
+  var ws = null, backoff = 1000, reconnectTimer = 0;
+  function setOnline(on) {
+    $("offline-banner").hidden = on;
+    if (on) backoff = 1000;
+  }
+  function connect() {
+    clearTimeout(reconnectTimer);
+    if (ws && (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING)) return;
+    var url = (location.protocol === "https:" ? "wss" : "ws") + "://" + location.host + "/ws?topic=dispatch" +
+      (S.ready || S.lastId > 0 ? "&since=" + S.lastId : "");
+    try { ws = new WebSocket(url); } catch (e) { scheduleReconnect(); return; }
+    ws.onmessage = function (e) { if (typeof e.data === "string") handleMessage(e.data); };
+    ws.onclose = function () {
+      ws = null;
+      setOnline(false);
+      scheduleReconnect();
+    };
+    ws.onerror = function () { /* onclose follows */ };
+  }
+  function scheduleReconnect() {
+    clearTimeout(reconnectTimer);
+    var wait = backoff * (0.75 + Math.random() * 0.5);
+    backoff = Math.min(backoff * 2, 30000);
+    reconnectTimer = setTimeout(connect, wait);
+  }
+
+  // ---- planning ----
+
+  var pollTimer = 0;
+  function planProgress(pct, msg) {
+    $("plan-status").hidden = false;
+    $("plan-progress").value = pct || 0;
+    $("plan-message").textContent = msg || t("dispatch.plan_running");
+  }
+  function planEnded(status, msg) {
+    clearTimeout(pollTimer);
+    S.planJob = null;
+    $("plan-form").querySelector("button[type=submit]").disabled = false;
+    if (status === "failed") {
+      $("plan-status").hidden = true;
+      notice(t("dispatch.plan_failed") + " " + (msg || ""));
+      return;
+    }
+    $("plan-progress").value = 100;
+    $("plan-message").textContent = t("dispatch.plan_done");
+    $("box-routes").open = true;
+    Promise.all([loadRoutes(), loadRequests()]).then(function () {
+      Object.keys(S.routes).forEach(function (id) { if (S.routes[id].status === "draft") S.selected[id] = true; });
+      later("routes", renderRoutes);
+    }).catch(fail);
+  }
+  function pollPlan(id) {
+    clearTimeout(pollTimer);
+    pollTimer = setTimeout(function () {
+      if (S.planJob !== id) return;
+      api("GET", "/api/plans/" + id).then(function (job) {
+        if (S.planJob !== id) return;
+        if (job.status === "running") { planProgress(job.progress, job.message); pollPlan(id); }
+        else planEnded(job.status === "failed" ? "failed" : "finished", job.message);
+      }, function () { pollPlan(id); });
+    }, 2000);
+  }
+  function checked(name) {
+    return Array.prototype.map.call(document.querySelectorAll('input[name="' + name + '"]:checked'), function (i) { return i.value; });
+  }
+  function startPlan(e) {
+    e.preventDefault();
+    var d = $("plan-day").value;
+    var scope = { day: d, kinds: checked("plan-kind"), district_ids: checked("plan-district").map(Number) };
+    var btn = e.target.querySelector("button[type=submit]");
+    btn.disabled = true;
+    api("POST", "/api/plans", scope).then(function (res) {
+      S.planJob = res.job_id;
+      planProgress(0, t("dispatch.plan_running"));
+      if (d !== day()) { $("f-day").value = d; changeDay(); }
+      pollPlan(res.job_id);
+    }, function (err) { btn.disabled = false; fail(err); });
+  }
+
+  // ---- campaigns ----
+
+  function campaignKindChanged() {
+    var food = $("c-kind").value === "food";
+    $("c-snow-label").hidden = food;
+    $("c-pack-label").hidden = !food;
+  }
+  var campaignKey = null;
+  function openCampaign(e) {
+    e.preventDefault();
+    var kind = $("c-kind").value;
+    var body = { kind: kind, day: $("c-day").value, title: $("c-title").value, district_ids: checked("c-district").map(Number) };
+    if (kind === "snowfall") body.snowfall_cm = $("c-snow").value === "" ? null : Number($("c-snow").value);
+    else body.packages_per_address = Number($("c-pack").value) || 0;
+    campaignKey = campaignKey || key();
+    var btn = e.target.querySelector("button[type=submit]");
+    btn.disabled = true;
+    api("POST", "/api/campaigns", body, { "Idempotency-Key": campaignKey }).then(function (c) {
+      campaignKey = null;
+      notice(t("dispatch.campaign_opened") + " " + (c.created !== undefined ? c.created : c.requests_created), true);
+      debounce("requests", 1500, function () { loadRequests().catch(fail); });
+    }, function (err) {
+      if (!err.network) campaignKey = null;
+      fail(err);
+    }).then(function () { btn.disabled = false; });
+  }
+
+  // ---- map ----
+
+  function legend() {
+    var ul = $("legend");
+    ul.textContent = "";
+    STATUSES.forEach(function (st) {
+      var li = el("li");
+      li.appendChild(el("span", "rq k-snow_clearing s-" + st));
+      li.appendChild(el("span", null, t("status." + st, st)));
+      ul.appendChild(li);
+    });
+    ul.appendChild(el("li", null, t("dispatch.legend_shapes")));
+  }
+
+  function layersControl() {
+    if (layerControl) map.removeControl(layerControl);
+    var o = {};
+    o[t("dispatch.layer_requests")] = cluster;
+    o[t("dispatch.layer_teams")] = teamLayer;
+    o[t("dispatch.layer_routes")] = routeLayer;
+    o[t("dispatch.layer_districts")] = districtLayer;
+    o[t("dispatch.layer_alerts")] = alertLayer;
+    o[t("dispatch.layer_roads")] = roadLayer;
+    layerControl = L.control.layers(null, o, { collapsed: true }).addTo(map);
+  }
+
+  function changeDay() {
+    S.selected = {};
+    Promise.all([loadRoutes(), loadTeams()]).catch(fail);
+  }
+
+  function rerender() {
+    legend();
+    layersControl();
+    renderDistrictChoices();
+    later("queue", renderQueue);
+    later("counts", renderCounts);
+    later("routes", renderRoutes);
+    later("alerts", renderAlerts);
+    drawRoutes();
+  }
+
+  function init() {
+    root = $("dispatch");
+    if (!root || !window.L) return;
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    csrf = meta ? meta.content : "";
+
+    map = L.map("map", { zoomControl: true, preferCanvas: false }).setView(ASTANA, 12);
+    tiles = L.tileLayer(root.dataset.tileTemplate, { maxZoom: 19, attribution: "© OpenStreetMap contributors" }).addTo(map);
+    tiles.on("tileerror", function () {
+      tileErrors++;
+      if (tileErrors >= 3 && tileErrors > tileLoads) roadsFallback(true);
+    });
+    tiles.on("tileload", function () {
+      tileLoads++;
+      if (roadsOn && tileLoads > tileErrors) roadsFallback(false);
+    });
+    roadLayer = L.geoJSON(null, { style: roadStyle, renderer: L.canvas({ padding: 0.3 }), interactive: false });
+    map.on("moveend", function () { if (roadsOn) debounce("roads", 400, loadRoads); });
+
+    districtLayer = L.geoJSON(null, {
+      style: { color: "#17324d", weight: 2, opacity: 0.7, fillOpacity: 0.03, dashArray: "4 4" },
+      onEachFeature: function (f, layer) { layer.bindTooltip(districtName(f.properties), { sticky: true, className: "district-label" }); }
+    }).addTo(map);
+    routeLayer = L.layerGroup().addTo(map);
+    cluster = L.markerClusterGroup({ chunkedLoading: true, chunkInterval: 150, chunkDelay: 30, disableClusteringAtZoom: 17,
+      maxClusterRadius: 50, spiderfyOnMaxZoom: false, showCoverageOnHover: false, removeOutsideVisibleBounds: true }).addTo(map);
+    cluster.on("click", function (e) {
+      var id = e.layer && e.layer.qid;
+      if (id) L.popup().setLatLng(e.layer.getLatLng()).setContent(requestPopup(id)).openOn(map);
+    });
+    teamLayer = L.layerGroup().addTo(map);
+    alertLayer = L.layerGroup().addTo(map);
+
+    ["f-kind", "f-status", "f-district", "f-org"].forEach(function (id) { $(id).addEventListener("change", applyFilters); });
+    $("f-day").addEventListener("change", changeDay);
+    $("filters").addEventListener("submit", function (e) { e.preventDefault(); });
+    $("show-drafts").addEventListener("change", drawRoutes);
+    $("publish").addEventListener("click", publish);
+    $("plan-form").addEventListener("submit", startPlan);
+    $("campaign-form").addEventListener("submit", openCampaign);
+    $("c-kind").addEventListener("change", campaignKindChanged);
+    campaignKindChanged();
+    document.addEventListener("qamqor:lang", rerender);
+    window.addEventListener("online", function () { backoff = 1000; connect(); });
+
+    legend();
+    layersControl();
+    loadDistricts().catch(fail);
+    connect();
+    // Without live updates (no hub) the page still shows the snapshot.
+    setTimeout(function () { if (!S.ready && !S.loading) snapshot(); }, 3000);
+  }
+
+  window.qamqorDispatch = {
+    get lastEventId() { return S.lastId; },
+    markerCount: function () { return cluster ? cluster.getLayers().length : 0; },
+    requestIds: function () { return Object.keys(S.requests).map(Number).sort(function (a, b) { return a - b; }); },
+    routeIds: function () { return Object.keys(S.routes).map(Number); },
+    alertIds: function () { return Object.keys(S.alerts).map(Number); },
+    ready: function () { return S.ready; },
+    online: function () { return !!ws && ws.readyState === WebSocket.OPEN; }
+  };
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();
