@@ -1,11 +1,25 @@
 // hotline.js: the operator's new-request form. Search suggests registered
 // pensioners first, then addresses; choosing one fills the address and
-// location. Each form gets one Idempotency-Key, so a double click or a retry
-// after a lost answer never creates a second request. All user data goes
-// into the page through textContent, never as HTML.
+// location and moves the map pin. The map is optional (the keyboard path
+// never enters it): a click or a dragged pin sets the location, and when no
+// suggestion was chosen a reverse-geocode lookup fills the address. The
+// duplicate warning is checked as soon as a location is known. Each form
+// gets one Idempotency-Key, so a double click or a retry after a lost answer
+// never creates a second request. All user data goes into the page through
+// textContent, never as HTML.
 (function () {
   "use strict";
   var i18n = window.qamqorI18n;
+  if (i18n) {
+    Object.assign(i18n.dict, {
+      "hotline.map_hint": { kk: "Карта (міндетті емес): белгіні қою үшін басыңыз немесе орнын түзету үшін сүйреңіз.", ru: "Карта (необязательно): щёлкните, чтобы поставить метку, или перетащите её, чтобы уточнить место.", en: "Map (optional): click to place the pin or drag it to correct the location." },
+      "hotline.reverse_looking": { kk: "Мекенжай ізделуде…", ru: "Ищем адрес…", en: "Looking up the address…" },
+      "hotline.reverse_found": { kk: "Мекенжай картадан толтырылды — тексеріңіз.", ru: "Адрес заполнен по карте — проверьте его.", en: "Address filled in from the map — check it." },
+      "hotline.reverse_none": { kk: "Жақын жерде мекенжай табылмады; оны қолмен теріңіз.", ru: "Рядом не найден адрес; введите его вручную.", en: "No address found near the pin; type it in." },
+      "hotline.pin_moved": { kk: "белгі картада қойылды", ru: "метка поставлена на карте", en: "pin placed on the map" },
+      "hotline.duplicate_checking": { kk: "Қайталанатын өтінімдер тексерілуде…", ru: "Проверяем дубликаты…", en: "Checking for duplicates…" }
+    });
+  }
   function t(key, fallback) { return i18n ? i18n.t(key, fallback) : (fallback || key); }
   function $(id) { return document.getElementById(id); }
 
@@ -51,6 +65,9 @@
     var form = $("hotline"), search = $("search"), list = $("suggestions");
     var idemKey = uuid();
     var candidates = [], active = -1, searchSeq = 0, searchTimer = null, busy = false;
+    // fromSuggestion: the location came from a chosen suggestion;
+    // addressAuto: the address text was filled in by reverse geocoding.
+    var fromSuggestion = false, addressAuto = false, reverseSeq = 0, dupSeq = 0, chosenName = "";
 
     function noLocation() {
       var span = document.createElement("span");
@@ -148,16 +165,26 @@
       $("location").textContent = Number(c.lat).toFixed(5) + ", " + Number(c.lon).toFixed(5) +
         (c.name ? " — " + c.name : "");
       search.value = c.care_address_id && c.name ? c.name : c.label;
+      fromSuggestion = true;
+      addressAuto = false;
+      chosenName = c.care_address_id && c.name ? c.name : "";
       closeList();
+      placePin(Number(c.lat), Number(c.lon), true);
       checkDuplicates();
       $("kind").focus();
     }
 
     // Typing an address by hand drops the chosen location: it would no
     // longer match.
+    // A pin the operator placed on the map stays: the text is theirs to
+    // correct (a flat number, a landmark).
     $("address").addEventListener("input", function () {
+      addressAuto = false;
+      if (!fromSuggestion) return;
+      fromSuggestion = false;
       $("lat").value = $("lon").value = $("care_address_id").value = "";
       noLocation();
+      removePin();
       showDuplicates([]);
     });
     $("kind").addEventListener("change", checkDuplicates);
@@ -168,9 +195,13 @@
       if ($("care_address_id").value) q += "&care_address_id=" + encodeURIComponent($("care_address_id").value);
       else if ($("lat").value) q += "&lat=" + encodeURIComponent($("lat").value) + "&lon=" + encodeURIComponent($("lon").value);
       else { showDuplicates([]); return; }
+      var seq = ++dupSeq;
+      $("status").textContent = t("hotline.duplicate_checking", "Checking for duplicates…");
       api("GET", "/api/requests/duplicates?" + q).then(function (res) {
+        if (seq !== dupSeq) return; // the location changed meanwhile
+        $("status").textContent = "";
         showDuplicates(res.status === 200 && Array.isArray(res.body) ? res.body : []);
-      }).catch(function () { /* the 409 on submit still catches it */ });
+      }).catch(function () { if (seq === dupSeq) $("status").textContent = ""; /* the 409 on submit still catches it */ });
     }
 
     function showDuplicates(reqs) {
@@ -188,6 +219,83 @@
       box.hidden = reqs.length === 0;
       $("force").hidden = reqs.length === 0;
     }
+
+    // --- map (optional; mouse and touch only) ---------------------------
+    var map = null, marker = null, cityView = { center: [51.1282, 71.4304], zoom: 12 };
+
+    function initMap(cfg) {
+      var box = $("hotline-map");
+      if (!window.L || !box || map) return;
+      box.style.height = "18rem"; // CSSOM: the CSP forbids inline style attributes
+      if (cfg && Array.isArray(cfg.center)) cityView = { center: cfg.center, zoom: cfg.zoom || 12 };
+      map = L.map(box, { keyboard: false }).setView(cityView.center, cityView.zoom);
+      L.tileLayer(cfg && cfg.tile_url || "https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
+        maxZoom: 19, attribution: "© OpenStreetMap"
+      }).addTo(map);
+      // Keep the map out of the tab order: operators on the phone tab from
+      // the address straight to the kind of help.
+      box.setAttribute("tabindex", "-1");
+      box.querySelectorAll("a, button, [tabindex]").forEach(function (e) { e.setAttribute("tabindex", "-1"); });
+      map.on("click", function (e) { pinFromMap(e.latlng.lat, e.latlng.lng); });
+      if ($("lat").value) placePin(Number($("lat").value), Number($("lon").value), true);
+    }
+
+    function placePin(lat, lon, pan) {
+      if (!map || isNaN(lat) || isNaN(lon)) return;
+      if (!marker) {
+        marker = L.marker([lat, lon], { draggable: true, keyboard: false, autoPan: true }).addTo(map);
+        marker.on("dragend", function () {
+          var p = marker.getLatLng();
+          pinFromMap(p.lat, p.lng);
+        });
+      } else {
+        marker.setLatLng([lat, lon]);
+      }
+      if (pan) map.setView([lat, lon], Math.max(map.getZoom(), 16));
+    }
+
+    function removePin() {
+      if (marker) { marker.remove(); marker = null; }
+    }
+
+    // pinFromMap sets the location from a click or a dragged pin. A
+    // registered pensioner stays linked (the pin corrects their location);
+    // otherwise the address is looked up unless the operator typed one.
+    function pinFromMap(lat, lon) {
+      placePin(lat, lon, false);
+      $("lat").value = lat.toFixed(6);
+      $("lon").value = lon.toFixed(6);
+      var who = $("care_address_id").value ? chosenName : "";
+      $("location").textContent = lat.toFixed(5) + ", " + lon.toFixed(5) + (who ? " — " + who : "") +
+        " (" + t("hotline.pin_moved", "pin placed on the map") + ")";
+      if (!$("care_address_id").value) fromSuggestion = false;
+      clearErrors();
+      checkDuplicates();
+      if (!$("care_address_id").value && ($("address").value.trim() === "" || addressAuto)) reverse(lat, lon);
+    }
+
+    function reverse(lat, lon) {
+      var seq = ++reverseSeq;
+      $("reverse-status").textContent = t("hotline.reverse_looking", "Looking up the address…");
+      api("GET", "/api/geocode/reverse?lat=" + encodeURIComponent(lat) + "&lon=" + encodeURIComponent(lon)).then(function (res) {
+        if (seq !== reverseSeq) return;
+        if (res.status === 200 && res.body && res.body.label) {
+          if ($("address").value.trim() === "" || addressAuto) {
+            $("address").value = res.body.label;
+            addressAuto = true;
+          }
+          $("reverse-status").textContent = t("hotline.reverse_found", "Address filled in from the map — check it.");
+        } else {
+          $("reverse-status").textContent = t("hotline.reverse_none", "No address found near the pin; type it in.");
+        }
+      }).catch(function () {
+        if (seq === reverseSeq) $("reverse-status").textContent = "";
+      });
+    }
+
+    api("GET", "/api/map-config").then(function (res) {
+      initMap(res.status === 200 ? res.body : null);
+    }).catch(function () { initMap(null); });
 
     // --- submit ---------------------------------------------------------
     function num(id) { var v = $(id).value.trim(); return v === "" ? undefined : Number(v); }
@@ -284,12 +392,18 @@
     $("reset").addEventListener("click", function () {
       form.reset();
       $("lat").value = $("lon").value = $("care_address_id").value = "";
+      fromSuggestion = addressAuto = false;
+      chosenName = "";
+      removePin();
+      $("reverse-status").textContent = "";
+      if (map) map.setView(cityView.center, cityView.zoom);
       noLocation();
       showDuplicates([]);
       clearErrors();
       idemKey = uuid(); // a new form is a new request
       $("confirmation").hidden = true;
       form.hidden = false;
+      if (map) map.invalidateSize();
       search.focus();
     });
     document.addEventListener("qamqor:lang", function () { if (!list.hidden) renderList(); });

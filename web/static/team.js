@@ -49,6 +49,12 @@
       "team.floor": { kk: "Қабат", ru: "Этаж", en: "Floor" },
       "team.flat": { kk: "Пәтер", ru: "Квартира", en: "Flat" },
       "team.packages": { kk: "Пакеттер", ru: "Пакетов", en: "Packages" },
+      "team.who": { kk: "Кім", ru: "Кто", en: "Who" },
+      "team.way_in": { kk: "Кіреберіс", ru: "Вход", en: "Way in" },
+      "team.access": { kk: "Кіру", ru: "Доступ", en: "Access" },
+      "team.phone": { kk: "Телефон", ru: "Телефон", en: "Phone" },
+      "team.notes": { kk: "Ескертпе", ru: "Примечание", en: "Notes" },
+      "team.outcome": { kk: "Нәтиже", ru: "Итог", en: "Outcome" },
       "team.immobile": { kk: "Жүре алмайды", ru: "Маломобильный", en: "Cannot walk" },
       "team.eta": { kk: "Келу уақыты", ru: "Прибытие", en: "ETA" },
       "team.waiting": { kk: "жіберілмеді", ru: "не отправлено", en: "not sent yet" },
@@ -532,22 +538,22 @@
           dl.appendChild(dd);
         }
         var vi = s.visit || {};
-        if (vi.name) row("👤", vi.name + (vi.immobile ? " · " + t("team.immobile", "Cannot walk") : ""));
+        if (vi.name) row(t("team.who", "Who"), vi.name + (vi.immobile ? " · " + t("team.immobile", "Cannot walk") : ""));
         var way = [];
         if (vi.entrance) way.push(t("team.entrance", "Entrance") + " " + vi.entrance);
         if (vi.floor) way.push(t("team.floor", "Floor") + " " + vi.floor);
         if (vi.flat) way.push(t("team.flat", "Flat") + " " + vi.flat);
-        if (way.length) row("🚪", way.join(", "));
-        if (vi.access_notes) row("🔑", vi.access_notes);
+        if (way.length) row(t("team.way_in", "Way in"), way.join(", "));
+        if (vi.access_notes) row(t("team.access", "Access"), vi.access_notes);
         if (vi.phone) {
           var a = el("a", "phone", vi.phone);
           a.href = "tel:" + vi.phone.replace(/[^+\d]/g, "");
           a.setAttribute("aria-label", t("team.call", "Call") + " " + vi.phone);
-          row("📞", a);
+          row(t("team.phone", "Phone"), a);
         }
-        if (s.packages) row("📦", t("team.packages", "Packages") + ": " + s.packages);
-        if (s.notes) row("📝", s.notes);
-        if (s.note) row("💬", s.note);
+        if (s.packages) row(t("team.packages", "Packages"), s.packages);
+        if (s.notes) row(t("team.notes", "Notes"), s.notes);
+        if (s.note) row(t("team.outcome", "Outcome"), s.note);
         if (dl.children.length) li.appendChild(dl);
 
         if (!FINAL[s.status]) {
