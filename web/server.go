@@ -84,6 +84,12 @@ type Services struct {
 	Alerts dispatch.AlertStore
 	// Plan is the planner and route editing; see plan.go.
 	Plan PlanServices
+	// Registry keeps care addresses, teams, volunteers and organisations;
+	// Users is user administration; see registry.go.
+	Registry dispatch.RegistryStore
+	Users    dispatch.UserAdmin
+	// Reports computes the reports; see report.go.
+	Reports dispatch.ReportStore
 	// Map reads roads, districts, requests and teams for the maps; see
 	// map.go. Nil falls back to Requests when it implements MapStore.
 	Map MapStore
@@ -187,6 +193,8 @@ func (s *Server) routes() chi.Router {
 				s.registerAlertRoutes(r)
 				s.registerCampaignRoutes(r)
 				s.registerPlanRoutes(r)
+				s.registerRegistryRoutes(r)
+				s.registerReportRoutes(r)
 				s.registerPageRoutes(r)
 				s.registerDispatchRoutes(r)
 				s.registerTeamRoutes(r)

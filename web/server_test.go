@@ -126,6 +126,7 @@ func MustServer(tb testing.TB, cfg Config) *testServer {
 	ts.Server = s
 	setFieldMocks(s)
 	setPlanMocks(s)
+	setRegistryMocks(s)
 	setMapMocks(s)
 	return ts
 }

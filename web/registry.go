@@ -1,0 +1,626 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/paulmach/orb"
+	"github.com/qamqor/qamqor/dispatch"
+)
+
+// The registry: care addresses (dispatchers and admins), teams, volunteers,
+// organisations and users (admins). The stores check the permissions that
+// need an actor; lists whose store method has none are checked here.
+//
+// Team routes are registered flat (not under r.Route("/api/teams")) because
+// execute.go already registers /api/teams/{id}/route and /position on the
+// same router; chi merges flat patterns into one tree without conflict.
+
+// registerRegistryRoutes adds the registry page and its JSON API.
+func (s *Server) registerRegistryRoutes(r chi.Router) {
+	r.Get("/registry", s.handleRegistryPage)
+	s.addPage(page{Path: "/registry", TitleKey: "nav.registry", Title: "Registry", Action: dispatch.ActEditCare})
+
+	r.Get("/api/care-addresses", s.handleCareList)
+	r.Post("/api/care-addresses", s.handleCareSave)
+	r.Get("/api/care-addresses/{id}", s.handleCareView)
+	r.Put("/api/care-addresses/{id}", s.handleCareSave)
+
+	r.Get("/api/teams", s.handleTeamList)
+	r.Post("/api/teams", s.handleTeamSave)
+	r.Get("/api/teams/{id}", s.handleTeamView)
+	r.Put("/api/teams/{id}", s.handleTeamSave)
+
+	r.Get("/api/volunteers", s.handleVolunteerList)
+	r.Post("/api/volunteers", s.handleVolunteerSave)
+	r.Put("/api/volunteers/{id}", s.handleVolunteerSave)
+
+	r.Get("/api/organisations", s.handleOrganisationList)
+	r.Post("/api/organisations", s.handleOrganisationSave)
+	r.Put("/api/organisations/{id}", s.handleOrganisationSave)
+
+	r.Get("/api/users", s.handleUserList)
+	r.Post("/api/users", s.handleUserSave)
+	r.Put("/api/users/{id}", s.handleUserSave)
+}
+
+// maxSearchLen bounds the q parameter of registry lists.
+const maxSearchLen = 200
+
+// pageParam reads q, offset and limit.
+func pageParam(r *http.Request) (dispatch.Page, error) {
+	q := r.URL.Query()
+	p := dispatch.Page{Q: strings.TrimSpace(q.Get("q"))}
+	if !utf8.ValidString(p.Q) || utf8.RuneCountInString(p.Q) > maxSearchLen {
+		return p, dispatch.Invalid("q", "The search text is too long or not valid text.")
+	}
+	var err error
+	if p.Limit, err = intParam(q, "limit", defaultListLimit, 1, maxListLimit); err != nil {
+		return p, err
+	}
+	if p.Offset, err = intParam(q, "offset", 0, 0, 1<<31-1); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+// unavailable is returned when cmd/qamqor wired no store for a feature.
+func unavailable(what string) error {
+	return &dispatch.Error{Code: codeUnavailable, Message: what + " is not configured on this server."}
+}
+
+// writeList writes a page of items with the total in X-Total-Count.
+func writeList[T any](w http.ResponseWriter, items []T, total int) {
+	if items == nil {
+		items = []T{}
+	}
+	w.Header().Set("X-Total-Count", strconv.Itoa(total))
+	writeJSON(w, http.StatusOK, items)
+}
+
+// savedStatus is 201 for a POST (a new record) and 200 for a PUT.
+func savedStatus(r *http.Request) int {
+	if r.Method == http.MethodPost {
+		return http.StatusCreated
+	}
+	return http.StatusOK
+}
+
+// idForSave is 0 for a POST and the path id for a PUT.
+func idForSave(r *http.Request, what string) (int64, error) {
+	if r.Method == http.MethodPost {
+		return 0, nil
+	}
+	return pathID(r, "id", what)
+}
+
+// latLon checks a pin given as two optional numbers.
+func latLon(lat, lon *float64, field string) (orb.Point, error) {
+	if lat == nil || lon == nil {
+		return orb.Point{}, dispatch.Invalid(field, "Put the pin on the map (or give lat and lon).")
+	}
+	if !(*lat >= -90 && *lat <= 90 && *lon >= -180 && *lon <= 180) {
+		return orb.Point{}, dispatch.Invalid(field, "Coordinates are out of range.")
+	}
+	return orb.Point{*lon, *lat}, nil
+}
+
+// registryPage is what the registry template needs: the tabs the user's
+// role may open and the choices of the forms.
+type registryPage struct {
+	Tabs      []string
+	Leaflet   bool
+	OrgKinds  []string
+	Roles     []dispatch.Role
+	Languages []string
+	TileURL   string
+}
+
+func (s *Server) handleRegistryPage(w http.ResponseWriter, r *http.Request) {
+	u := userFrom(r.Context())
+	if err := dispatch.Require(u, dispatch.ActEditCare); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	d := registryPage{OrgKinds: dispatch.OrganisationKinds, Roles: dispatch.Roles, Languages: []string{"kk", "ru", "en"}, TileURL: s.TileURL}
+	d.Tabs = append(d.Tabs, "care")
+	if u.Can(dispatch.ActManageTeams) {
+		d.Tabs = append(d.Tabs, "teams", "volunteers")
+	}
+	if u.Can(dispatch.ActManageOrgs) {
+		d.Tabs = append(d.Tabs, "organisations")
+	}
+	if u.Can(dispatch.ActManageUsers) {
+		d.Tabs = append(d.Tabs, "users")
+	}
+	_, d.Leaflet = s.assets.hashes["vendor/leaflet/leaflet.js"]
+	if _, css := s.assets.hashes["vendor/leaflet/leaflet.css"]; !css {
+		d.Leaflet = false
+	}
+	s.render(w, r, http.StatusOK, "registry", d)
+}
+
+// careJSON is a care address with its pin as lat/lon.
+type careJSON struct {
+	*dispatch.CareAddress
+	Lat float64 `json:"lat"`
+	Lon float64 `json:"lon"`
+}
+
+func newCareJSON(c *dispatch.CareAddress) careJSON {
+	return careJSON{CareAddress: c, Lat: c.Location.Lat(), Lon: c.Location.Lon()}
+}
+
+// careInput is the body of POST and PUT /api/care-addresses. Active is
+// optional: a new address is active unless it says otherwise.
+type careInput struct {
+	FullName          string   `json:"full_name"`
+	Phone             string   `json:"phone"`
+	Address           string   `json:"address"`
+	Entrance          string   `json:"entrance"`
+	Floor             string   `json:"floor"`
+	Flat              string   `json:"flat"`
+	Lat               *float64 `json:"lat"`
+	Lon               *float64 `json:"lon"`
+	PreferredLanguage string   `json:"preferred_language"`
+	Needs             []string `json:"needs"`
+	Immobile          bool     `json:"immobile"`
+	MobilityNotes     string   `json:"mobility_notes"`
+	AccessNotes       string   `json:"access_notes"`
+	Consent           bool     `json:"consent"`
+	Active            *bool    `json:"active"`
+}
+
+func (in careInput) care(id int64) (*dispatch.CareAddress, error) {
+	pt, err := latLon(in.Lat, in.Lon, "lat")
+	if err != nil {
+		return nil, err
+	}
+	switch in.PreferredLanguage {
+	case "", "kk", "ru", "en":
+	default:
+		return nil, dispatch.Invalid("preferred_language", "Language must be kk, ru or en.")
+	}
+	if len(in.Phone) > 40 || len(in.Entrance) > 20 || len(in.Floor) > 20 || len(in.Flat) > 20 {
+		return nil, dispatch.Invalid("phone", "Phone, entrance, floor or flat is too long.")
+	}
+	c := &dispatch.CareAddress{ID: id, FullName: in.FullName, Phone: strings.TrimSpace(in.Phone), AddressText: in.Address,
+		Entrance: strings.TrimSpace(in.Entrance), Floor: strings.TrimSpace(in.Floor), Flat: strings.TrimSpace(in.Flat),
+		Location: pt, PreferredLanguage: in.PreferredLanguage, Needs: in.Needs, Immobile: in.Immobile,
+		MobilityNotes: in.MobilityNotes, AccessNotes: in.AccessNotes, Consent: in.Consent, Active: in.Active == nil || *in.Active}
+	return c, nil
+}
+
+// handleCareList serves GET /api/care-addresses?q=&offset=&limit=; the
+// store redacts personal data for roles that may not see it and audits the
+// reads.
+func (s *Server) handleCareList(w http.ResponseWriter, r *http.Request) {
+	actor := userFrom(r.Context())
+	if err := dispatch.Require(actor, dispatch.ActEditCare); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if s.Registry == nil {
+		s.Error(w, r, unavailable("The registry"))
+		return
+	}
+	p, err := pageParam(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	cs, total, err := s.Registry.FindCareAddresses(r.Context(), actor, p)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	out := make([]careJSON, len(cs))
+	for i, c := range cs {
+		out[i] = newCareJSON(c)
+	}
+	writeList(w, out, total)
+}
+
+func (s *Server) handleCareView(w http.ResponseWriter, r *http.Request) {
+	actor := userFrom(r.Context())
+	if err := dispatch.Require(actor, dispatch.ActEditCare); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if s.Registry == nil {
+		s.Error(w, r, unavailable("The registry"))
+		return
+	}
+	id, err := pathID(r, "id", "care address")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	c, err := s.Registry.FindCareAddressByID(r.Context(), actor, id)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if !actor.Can(dispatch.ActViewPersonal) {
+		rc := c.Redacted()
+		c = &rc
+	}
+	writeJSON(w, http.StatusOK, newCareJSON(c))
+}
+
+// handleCareSave serves POST /api/care-addresses (201) and PUT
+// /api/care-addresses/{id} (200); deactivating is a PUT with active false.
+func (s *Server) handleCareSave(w http.ResponseWriter, r *http.Request) {
+	actor := userFrom(r.Context())
+	if err := dispatch.Require(actor, dispatch.ActEditCare); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if s.Registry == nil {
+		s.Error(w, r, unavailable("The registry"))
+		return
+	}
+	id, err := idForSave(r, "care address")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	var in careInput
+	if err := decodeJSON(r, &in); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	c, err := in.care(id)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if err := s.Registry.SaveCareAddress(r.Context(), actor, c); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if r.Method == http.MethodPost {
+		w.Header().Set("Location", "/api/care-addresses/"+strconv.FormatInt(c.ID, 10))
+	}
+	writeJSON(w, savedStatus(r), newCareJSON(c))
+}
+
+// teamJSON is a team with its base as lat/lon.
+type teamJSON struct {
+	*dispatch.Team
+	Lat float64 `json:"lat"`
+	Lon float64 `json:"lon"`
+}
+
+func newTeamJSON(t *dispatch.Team) teamJSON {
+	if t.MemberIDs == nil {
+		t.MemberIDs = []int64{}
+	}
+	return teamJSON{Team: t, Lat: t.Base.Lat(), Lon: t.Base.Lon()}
+}
+
+// teamInput is the body of POST and PUT /api/teams.
+type teamInput struct {
+	Name             string   `json:"name"`
+	OrganisationID   int64    `json:"organisation_id"`
+	LeadVolunteerID  *int64   `json:"lead_volunteer_id"`
+	Lat              *float64 `json:"lat"`
+	Lon              *float64 `json:"lon"`
+	HasVehicle       bool     `json:"has_vehicle"`
+	CapacityPackages int      `json:"capacity_packages"`
+	Skills           []string `json:"skills"`
+	Languages        []string `json:"languages"`
+	ShiftStart       string   `json:"shift_start"`
+	ShiftEnd         string   `json:"shift_end"`
+	Color            string   `json:"color"`
+	Active           *bool    `json:"active"`
+	MemberIDs        []int64  `json:"member_ids"`
+}
+
+func (s *Server) handleTeamList(w http.ResponseWriter, r *http.Request) {
+	if err := dispatch.Require(userFrom(r.Context()), dispatch.ActManageTeams); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if s.Registry == nil {
+		s.Error(w, r, unavailable("The registry"))
+		return
+	}
+	p, err := pageParam(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	ts, total, err := s.Registry.FindTeamsPage(r.Context(), p)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	out := make([]teamJSON, len(ts))
+	for i, t := range ts {
+		out[i] = newTeamJSON(t)
+	}
+	writeList(w, out, total)
+}
+
+func (s *Server) handleTeamView(w http.ResponseWriter, r *http.Request) {
+	if err := dispatch.Require(userFrom(r.Context()), dispatch.ActManageTeams); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if s.Registry == nil {
+		s.Error(w, r, unavailable("The registry"))
+		return
+	}
+	id, err := pathID(r, "id", "team")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	t, err := s.Registry.FindTeamByID(r.Context(), id)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, newTeamJSON(t))
+}
+
+func (s *Server) handleTeamSave(w http.ResponseWriter, r *http.Request) {
+	actor := userFrom(r.Context())
+	if err := dispatch.Require(actor, dispatch.ActManageTeams); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if s.Registry == nil {
+		s.Error(w, r, unavailable("The registry"))
+		return
+	}
+	id, err := idForSave(r, "team")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	var in teamInput
+	if err := decodeJSON(r, &in); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	base, err := latLon(in.Lat, in.Lon, "base")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if len(in.MemberIDs) > 100 {
+		s.Error(w, r, dispatch.Invalid("member_ids", "A team has 100 members at most."))
+		return
+	}
+	t := &dispatch.Team{ID: id, Name: in.Name, OrganisationID: in.OrganisationID, LeadVolunteerID: in.LeadVolunteerID,
+		Base: base, HasVehicle: in.HasVehicle, CapacityPackages: in.CapacityPackages, Skills: cleanList(in.Skills),
+		Languages: cleanList(in.Languages), ShiftStart: in.ShiftStart, ShiftEnd: in.ShiftEnd, Color: in.Color,
+		Active: in.Active == nil || *in.Active, MemberIDs: in.MemberIDs}
+	if err := s.Registry.SaveTeam(r.Context(), actor, t); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, savedStatus(r), newTeamJSON(t))
+}
+
+// cleanList trims the items of a list and drops empty ones.
+func cleanList(in []string) []string {
+	out := []string{}
+	for _, v := range in {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// volunteerJSON adds the minor flag the registry shows as a badge.
+type volunteerJSON struct {
+	*dispatch.Volunteer
+	Minor bool `json:"minor"`
+}
+
+func (s *Server) handleVolunteerList(w http.ResponseWriter, r *http.Request) {
+	if err := dispatch.Require(userFrom(r.Context()), dispatch.ActManageTeams); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if s.Registry == nil {
+		s.Error(w, r, unavailable("The registry"))
+		return
+	}
+	p, err := pageParam(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	vs, total, err := s.Registry.FindVolunteers(r.Context(), p)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	now := s.now()
+	out := make([]volunteerJSON, len(vs))
+	for i, v := range vs {
+		out[i] = volunteerJSON{Volunteer: v, Minor: v.Minor(now)}
+	}
+	writeList(w, out, total)
+}
+
+// volunteerInput is the body of POST and PUT /api/volunteers.
+type volunteerInput struct {
+	FullName       string   `json:"full_name"`
+	BirthYear      int      `json:"birth_year"`
+	Languages      []string `json:"languages"`
+	Phone          string   `json:"phone"`
+	OrganisationID int64    `json:"organisation_id"`
+	Active         *bool    `json:"active"`
+}
+
+func (s *Server) handleVolunteerSave(w http.ResponseWriter, r *http.Request) {
+	actor := userFrom(r.Context())
+	if err := dispatch.Require(actor, dispatch.ActManageTeams); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if s.Registry == nil {
+		s.Error(w, r, unavailable("The registry"))
+		return
+	}
+	id, err := idForSave(r, "volunteer")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	var in volunteerInput
+	if err := decodeJSON(r, &in); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if len(in.Phone) > 40 {
+		s.Error(w, r, dispatch.Invalid("phone", "The phone number is too long."))
+		return
+	}
+	v := &dispatch.Volunteer{ID: id, FullName: in.FullName, BirthYear: in.BirthYear, Languages: cleanList(in.Languages),
+		Phone: strings.TrimSpace(in.Phone), OrganisationID: in.OrganisationID, Active: in.Active == nil || *in.Active}
+	if err := s.Registry.SaveVolunteer(r.Context(), actor, v); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, savedStatus(r), volunteerJSON{Volunteer: v, Minor: v.Minor(s.now())})
+}
+
+func (s *Server) handleOrganisationList(w http.ResponseWriter, r *http.Request) {
+	u := userFrom(r.Context())
+	if err := dispatch.Require(u, dispatch.ActManageOrgs); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if s.Registry == nil {
+		s.Error(w, r, unavailable("The registry"))
+		return
+	}
+	p, err := pageParam(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	orgs, total, err := s.Registry.FindOrganisations(r.Context(), p)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeList(w, orgs, total)
+}
+
+// organisationInput is the body of POST and PUT /api/organisations.
+type organisationInput struct {
+	Name  string `json:"name"`
+	Kind  string `json:"kind"`
+	Phone string `json:"phone"`
+}
+
+func (s *Server) handleOrganisationSave(w http.ResponseWriter, r *http.Request) {
+	actor := userFrom(r.Context())
+	if err := dispatch.Require(actor, dispatch.ActManageOrgs); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if s.Registry == nil {
+		s.Error(w, r, unavailable("The registry"))
+		return
+	}
+	id, err := idForSave(r, "organisation")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	var in organisationInput
+	if err := decodeJSON(r, &in); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if len(in.Phone) > 40 {
+		s.Error(w, r, dispatch.Invalid("phone", "The phone number is too long."))
+		return
+	}
+	o := &dispatch.Organisation{ID: id, Name: in.Name, Kind: in.Kind, Phone: strings.TrimSpace(in.Phone)}
+	if err := s.Registry.SaveOrganisation(r.Context(), actor, o); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, savedStatus(r), o)
+}
+
+func (s *Server) handleUserList(w http.ResponseWriter, r *http.Request) {
+	actor := userFrom(r.Context())
+	if err := dispatch.Require(actor, dispatch.ActManageUsers); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if s.Users == nil {
+		s.Error(w, r, unavailable("User management"))
+		return
+	}
+	p, err := pageParam(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	us, total, err := s.Users.FindUsers(r.Context(), actor, p)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeList(w, us, total)
+}
+
+// userInput is the body of POST and PUT /api/users. Password is required
+// for a new user; on a PUT a non-empty one resets it. The username of an
+// existing user does not change.
+type userInput struct {
+	Username       string        `json:"username"`
+	FullName       string        `json:"full_name"`
+	Role           dispatch.Role `json:"role"`
+	TeamID         *int64        `json:"team_id"`
+	OrganisationID *int64        `json:"organisation_id"`
+	Active         *bool         `json:"active"`
+	Password       string        `json:"password"`
+}
+
+func (s *Server) handleUserSave(w http.ResponseWriter, r *http.Request) {
+	actor := userFrom(r.Context())
+	if err := dispatch.Require(actor, dispatch.ActManageUsers); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if s.Users == nil {
+		s.Error(w, r, unavailable("User management"))
+		return
+	}
+	id, err := idForSave(r, "user")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	var in userInput
+	if err := decodeJSON(r, &in); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	u := &dispatch.User{ID: id, Username: in.Username, FullName: in.FullName, Role: in.Role, TeamID: in.TeamID,
+		OrganisationID: in.OrganisationID, Active: in.Active == nil || *in.Active}
+	if id != 0 && u.Username == "" {
+		u.Username = "unchanged" // the store keeps the stored username
+	}
+	if err := s.Users.SaveUser(r.Context(), actor, u, in.Password); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, savedStatus(r), u)
+}
