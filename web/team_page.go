@@ -82,16 +82,17 @@ func (s *Server) handleTeamPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "team", data)
 }
 
-// teamDirectory finds a team and volunteers. It is part of
-// dispatch.RegistryStore; the members endpoint finds it on whichever wired
-// service implements it (the PostgreSQL store implements all of them).
+// teamDirectory finds a team and volunteers: the part of
+// dispatch.RegistryStore the roster needs. Services.Registry is asked
+// first, then any other wired service that implements it (the PostgreSQL
+// store implements all of them).
 type teamDirectory interface {
 	FindTeamByID(ctx context.Context, id int64) (*dispatch.Team, error)
 	FindVolunteers(ctx context.Context, p dispatch.Page) ([]*dispatch.Volunteer, int, error)
 }
 
 func (s *Server) teamDirectory() teamDirectory {
-	for _, svc := range []any{s.Execute, s.Plan.Routes, s.Requests, s.Care} {
+	for _, svc := range []any{s.Registry, s.Execute, s.Plan.Routes, s.Requests, s.Care} {
 		if d, ok := svc.(teamDirectory); ok {
 			return d
 		}

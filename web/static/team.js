@@ -681,7 +681,7 @@
       if (!fitted) {
         var b = L.latLngBounds(v.stops.map(function (s) { return [s.lat, s.lon]; }));
         if (lastPos) b.extend(lastPos);
-        map.fitBounds(b, { padding: [24, 24], maxZoom: 16 });
+        map.fitBounds(b, { padding: [24, 24], maxZoom: 16, animate: false });
         fitted = true;
       }
     }
