@@ -550,6 +550,10 @@
     $("save").addEventListener("click", save);
     $("cancel").addEventListener("click", closeEditor);
     document.addEventListener("qamqor:lang", function () { if (current) renderList(current); });
+    window.addEventListener("hashchange", function () {
+      var k = (location.hash || "").slice(1);
+      if (panel(k) && k !== current) showTab(k);
+    });
     var want = (location.hash || "").slice(1);
     loadLookups().then(function () { showTab(panel(want) ? want : tabs[0].getAttribute("data-tab")); });
   });
