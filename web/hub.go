@@ -44,9 +44,10 @@ const (
 	DefaultTick       = 2 * time.Second
 	DefaultSendBuffer = 256
 	DefaultGapWait    = 10 * time.Second
-	// DefaultLinger lets the events of 50 ms go out together: at 100
-	// events/s and 5,000 clients, one frame per event is 500,000 writes a
-	// second, more than two cores can do; a few events per frame is not.
+	// DefaultLinger bounds how long events wait for the previous fan-out
+	// to be written: at 100 events/s and 5,000 clients, one frame per
+	// event is 500,000 writes a second, more than two cores can do; a few
+	// events per frame is not.
 	DefaultLinger = 50 * time.Millisecond
 )
 
@@ -84,9 +85,14 @@ type HubConfig struct {
 	// lower event id is missing, when the source cannot tell that the
 	// hole is final (see dispatch.GapSettler).
 	GapWait time.Duration
-	// Linger is how long the hub waits after a wake-up before it reads,
-	// so that events committed close together share a frame. Negative
-	// means no wait.
+	// Linger is the least time between two reads after wake-ups, so that
+	// events committed close together share a frame. The wait is
+	// adaptive: a wake-up Linger or more after the last read reads at
+	// once (an idle hub adds no delay); otherwise the read waits for the
+	// rest of Linger and, past that, for the last fan-out to be written
+	// to (nearly) every client, at most another 3 Linger. So a busy hub
+	// batches as many events per frame as its write rate needs and fan-outs
+	// do not pile up. Negative means never wait.
 	Linger time.Duration
 	// Logger gets read errors; nil means slog.Default().
 	Logger *slog.Logger
@@ -111,6 +117,7 @@ type Hub struct {
 	register   chan registration
 	unregister chan *client
 	wake       chan struct{}
+	drained    chan struct{} // a fan-out pass has been written everywhere
 	ready      chan struct{} // closed once Run knows the live cursor
 	done       chan struct{} // closed when Run returns
 
@@ -123,7 +130,52 @@ type Hub struct {
 	topics  map[string]map[*client]struct{}
 	gap     gapState
 	retry   <-chan time.Time
-	linger  <-chan time.Time // a read is due; set on wake-up
+	linger  <-chan time.Time // a read is due; set on a wake-up
+	woken   time.Time        // of the pending wake-up; zero when none
+	lastRd  time.Time        // when the last read after a wake-up began
+	pass    *pass            // the last fan-out pass
+}
+
+// pass counts the client messages of one fan-out not yet written, so the
+// hub knows when the fan-out has gone out everywhere and it is idle.
+type pass struct {
+	left    atomic.Int64
+	drained chan<- struct{}
+}
+
+// done marks one client message of the pass as written (or given up).
+func (p *pass) done() {
+	if p.left.Add(-1) == 0 {
+		select {
+		case p.drained <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// busy reports whether the last fan-out is still being written to more
+// than 1/64 of the clients (a few stuck ones must not hold back the rest).
+func (h *Hub) busy() bool {
+	return h.pass != nil && h.pass.left.Load() > int64(len(h.clients)/64)
+}
+
+// due reads now when a pending wake-up may go (see HubConfig.Linger) or
+// sets the timer for when it may.
+func (h *Hub) due(ctx context.Context) {
+	if h.woken.IsZero() {
+		return
+	}
+	now := time.Now()
+	wait := h.lastRd.Add(h.cfg.Linger).Sub(now)
+	if wait <= 0 && h.busy() {
+		wait = h.woken.Add(3 * h.cfg.Linger).Sub(now) // or drained, first
+	}
+	if wait > 0 && h.cfg.Linger >= 0 {
+		h.linger = time.After(wait)
+		return
+	}
+	h.woken, h.linger, h.lastRd = time.Time{}, nil, now
+	h.fetch(ctx)
 }
 
 // gapState is the hole in the event ids the hub is waiting on.
@@ -143,12 +195,16 @@ type registration struct {
 }
 
 // message is the events of one topic from one read, encoded once for all
-// its clients: data is every event's JSON, one per line; ids and parts are
-// the same per event, for a writer that must skip some already sent.
+// its clients: data is every event's JSON, one per line, and prepared the
+// same as a WebSocket frame, built once and written to every client; ids
+// and parts are the same per event, for a writer that must skip some
+// already sent.
 type message struct {
-	ids   []int64
-	parts [][]byte
-	data  []byte
+	ids      []int64
+	parts    [][]byte
+	data     []byte
+	prepared *websocket.PreparedMessage
+	pass     *pass
 }
 
 func (m *message) add(id int64, part []byte) {
@@ -187,6 +243,7 @@ func NewHub(src dispatch.EventSource, cfg HubConfig) *Hub {
 		register:   make(chan registration),
 		unregister: make(chan *client),
 		wake:       make(chan struct{}, 1),
+		drained:    make(chan struct{}, 1),
 		ready:      make(chan struct{}),
 		done:       make(chan struct{}),
 		clients:    make(map[*client]struct{}),
@@ -242,14 +299,17 @@ func (h *Hub) Run(ctx context.Context) {
 		case c := <-h.unregister:
 			h.remove(c, websocket.CloseNormalClosure, "")
 		case <-h.wake:
-			if h.cfg.Linger < 0 {
-				h.fetch(ctx)
-			} else if h.linger == nil {
-				h.linger = time.After(h.cfg.Linger)
+			if h.woken.IsZero() {
+				h.woken = time.Now()
+				h.due(ctx)
+			}
+		case <-h.drained:
+			if !h.busy() && !h.woken.IsZero() && !time.Now().Before(h.lastRd.Add(h.cfg.Linger)) {
+				h.due(ctx)
 			}
 		case <-h.linger:
 			h.linger = nil
-			h.fetch(ctx)
+			h.due(ctx)
 		case <-ticker.C:
 			h.fetch(ctx)
 		case <-h.retry:
@@ -396,19 +456,30 @@ func (h *Hub) fanOut(evs []dispatch.Event) {
 			m.add(e.ID, data)
 		}
 	}
+	p := &pass{drained: h.drained}
+	p.left.Store(1) // until every message is queued
+	h.pass = p
 	if len(all.ids) > 0 {
-		h.sendTo(h.topics[TopicDispatch], all)
+		h.sendTo(h.topics[TopicDispatch], all, p)
 	}
 	for team, m := range teams {
-		h.sendTo(h.topics[teamTopic(team)], m)
+		h.sendTo(h.topics[teamTopic(team)], m, p)
 	}
+	p.done()
 }
 
-func (h *Hub) sendTo(set map[*client]struct{}, m *message) {
+func (h *Hub) sendTo(set map[*client]struct{}, m *message, p *pass) {
+	if len(set) == 0 {
+		return
+	}
+	m.pass = p
+	m.prepared, _ = websocket.NewPreparedMessage(websocket.TextMessage, m.data) // fails only on compression
+	p.left.Add(int64(len(set)))
 	for c := range set {
 		select {
 		case c.send <- m:
 		default:
+			p.done()
 			h.remove(c, CloseTooSlow, "too slow, reload")
 		}
 	}
@@ -544,7 +615,10 @@ func (c *client) writePump(ctx context.Context, since int64) {
 		}
 	}
 
-	var buf bytes.Buffer
+	var (
+		buf   bytes.Buffer
+		taken []*message
+	)
 	for {
 		select {
 		case m, ok := <-c.send:
@@ -552,17 +626,33 @@ func (c *client) writePump(ctx context.Context, since int64) {
 				c.writeClose(c.closeCode, c.closeText)
 				return
 			}
+			if len(c.send) == 0 && m.prepared != nil && m.ids[0] > cursor {
+				// The common case: one whole message, framed once for all.
+				cursor = m.ids[len(m.ids)-1]
+				c.conn.SetWriteDeadline(time.Now().Add(writeWait))
+				if c.conn.WritePreparedMessage(m.prepared) != nil {
+					return
+				}
+				m.pass.done()
+				continue
+			}
 			buf.Reset()
+			taken = append(taken[:0], m)
 			cursor = appendMessage(&buf, m, cursor)
 			for n := min(len(c.send), maxBatch-1); n > 0 && buf.Len() < maxFrameBytes; n-- {
 				m, ok := <-c.send
 				if !ok {
 					break // the next receive reports the close
 				}
+				taken = append(taken, m)
 				cursor = appendMessage(&buf, m, cursor)
 			}
 			if buf.Len() > 0 && !c.write(buf.Bytes()) {
 				return
+			}
+			for i, m := range taken {
+				m.pass.done()
+				taken[i] = nil
 			}
 		case <-pingTicker.C:
 			c.conn.SetWriteDeadline(time.Now().Add(writeWait))

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -17,10 +18,13 @@ import (
 const hubReadyWait = 5 * time.Second
 
 // upgrader checks no Origin itself: handleWS has already refused other
-// origins with a problem response, before upgrading.
+// origins with a problem response, before upgrading. Write buffers come
+// from a pool only for the duration of a write (most writes are prepared
+// frames that need none), so an idle connection holds no write buffer.
 var upgrader = websocket.Upgrader{
 	ReadBufferSize:  1024,
 	WriteBufferSize: 4096,
+	WriteBufferPool: &sync.Pool{},
 	CheckOrigin:     func(*http.Request) bool { return true },
 }
 

@@ -6,10 +6,13 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
+	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,18 +49,32 @@ const (
 // (topic "dispatch": every event reaches every client), then commits --rate
 // events per second for --duration through the real store path (INSERT and
 // pg_notify in one transaction). Each client measures commit → receipt.
-// Output: CSV clients,events,delivered,lost,p50_ms,p99_ms,rss_mb and a line
-// with the memory of one idle connection.
+// The clients run in a child process (this binary re-executed with the
+// hidden --client-process flag), so the server process holds only the
+// server; --in-process runs them in the server's process instead.
+// Output: CSV clients,events,delivered,lost,p50_ms,p99_ms,rss_mb (rss_mb:
+// server and clients together) and lines with the memory of one idle
+// connection.
 func runBenchLive(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("bench live", flag.ContinueOnError)
 	nClients := fs.Int("clients", 5000, "WebSocket clients")
 	rate := fs.Int("rate", 100, "events committed per second")
 	duration := fs.Duration("duration", 20*time.Second, "how long to commit events")
+	// Hidden: a CPU profile of the server process during the event phase;
+	// clients in the server's process; the child process's mode.
+	cpuProfile := fs.String("cpuprofile", "", "")
+	inProcess := fs.Bool("in-process", false, "")
+	clientURL := fs.String("client-process", "", "")
+	first := fs.Int64("first", 0, "")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
 	if *nClients < 1 || *rate < 1 || *duration <= 0 {
 		return fmt.Errorf("bench live: --clients, --rate and --duration must be positive: %w", errUsage)
+	}
+	nEvents := int(int64(*rate) * int64(*duration) / int64(time.Second))
+	if *clientURL != "" {
+		return runBenchLiveClients(ctx, *clientURL, os.Getenv(benchLiveTokenEnv), *nClients, *first, nEvents)
 	}
 	cfg, err := LoadConfig()
 	if err != nil {
@@ -97,88 +114,145 @@ func runBenchLive(ctx context.Context, args []string) error {
 	go func() { served <- srv.Serve(serveCtx, ln) }()
 	go db.Listen(serveCtx, srv.Hub().Wake)
 
-	rssBefore := rssBytes()
-	t0 := time.Now()
-	clients, err := connectBenchClients(ctx, "ws://"+ln.Addr().String()+"/ws?topic=dispatch", token, *nClients)
-	defer func() {
-		for _, c := range clients {
-			c.conn.Close()
-		}
-	}()
-	if err != nil {
-		return err
-	}
-	runtime.GC()
-	time.Sleep(500 * time.Millisecond) // let the hand-shake garbage go
-	rssIdle := rssBytes()
-	fmt.Fprintf(os.Stderr, "bench live: %d clients connected in %v\n", len(clients), time.Since(t0).Round(time.Millisecond))
-
-	nEvents := int(int64(*rate) * int64(*duration) / int64(time.Second))
 	last, err := db.LastEventID(ctx)
 	if err != nil {
 		return err
 	}
-	first := last + 1 // the bench is the only writer in its schema
-	commits := make([]atomic.Int64, nEvents)
-	for _, c := range clients {
-		c.setCommits(first, commits)
+	firstID := last + 1 // the bench is the only writer in its schema
+	url := "ws://" + ln.Addr().String() + "/ws?topic=dispatch"
+
+	rssBefore := rssBytes()
+	t0 := time.Now()
+	var clients benchLiveSide
+	if *inProcess {
+		bc := newBenchClients(*nClients, firstID, nEvents)
+		clients = bc
+		defer bc.stop()
+		if err := bc.connect(ctx, url, token); err != nil {
+			return err
+		}
+		runtime.GC()
+		time.Sleep(500 * time.Millisecond) // let the hand-shake garbage go
+	} else {
+		child, err := startBenchChild(ctx, url, token, *nClients, firstID, *rate, *duration)
+		if err != nil {
+			return err
+		}
+		clients = child
+		defer child.kill()
+		runtime.GC()
 	}
+	connected, clientIdle, err := clients.connected()
+	if err != nil {
+		return err
+	}
+	rssIdle := rssBytes()
+	fmt.Fprintf(os.Stderr, "bench live: %d clients connected in %v\n", connected, time.Since(t0).Round(time.Millisecond))
+
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	commits := make([]atomic.Int64, nEvents)
+	clients.setCommits(commits)
 	tw := time.Now()
-	if err := commitBenchEvents(ctx, db, *rate, first, commits); err != nil {
+	if err := commitBenchEvents(ctx, db, *rate, firstID, commits); err != nil {
 		return err
 	}
 	writeTime := time.Since(tw)
-	deadline := time.Now().Add(benchLiveDrain)
-	for time.Now().Before(deadline) && !allReceived(clients, first+int64(nEvents)-1) {
-		time.Sleep(50 * time.Millisecond)
+	rssServer := rssBytes()
+	res, err := clients.finish(commits)
+	if err != nil {
+		return err
 	}
-	rssEnd := rssBytes()
 	stopServe()
 	<-served
 
-	var delivered, dups int64
-	hist := make([]int64, benchLiveMaxUsec/benchLiveBucketUsec+1)
-	for _, c := range clients {
-		c.mu.Lock()
-		delivered += c.count
-		dups += c.dups
-		for _, us := range c.latencies {
-			hist[min(us, benchLiveMaxUsec)/benchLiveBucketUsec]++
-		}
-		c.mu.Unlock()
-	}
-	want := int64(nEvents) * int64(len(clients))
+	want := int64(nEvents) * int64(connected)
 	fmt.Println("clients,events,delivered,lost,p50_ms,p99_ms,rss_mb")
-	fmt.Printf("%d,%d,%d,%d,%.1f,%.1f,%.0f\n", len(clients), nEvents, delivered, want-delivered,
-		percentileMs(hist, delivered, 0.50), percentileMs(hist, delivered, 0.99), float64(rssEnd)/(1<<20))
-	fmt.Printf("idle connection: %.1f KiB RSS each (server and in-process client together; %d clients, %.0f MiB before, %.0f MiB after connecting)\n",
-		float64(rssIdle-rssBefore)/float64(len(clients))/1024, len(clients), float64(rssBefore)/(1<<20), float64(rssIdle)/(1<<20))
+	fmt.Printf("%d,%d,%d,%d,%.1f,%.1f,%.0f\n", connected, nEvents, res.delivered, want-res.delivered,
+		res.p50, res.p99, float64(rssServer+res.rss)/(1<<20))
+	if *inProcess {
+		fmt.Printf("idle connection: %.1f KiB RSS each (server and in-process client together; %d clients, %.0f MiB before, %.0f MiB after connecting)\n",
+			float64(rssIdle-rssBefore)/float64(connected)/1024, connected, float64(rssBefore)/(1<<20), float64(rssIdle)/(1<<20))
+	} else {
+		fmt.Printf("idle connection, server: %.1f KiB RSS each (%d clients, server process %.0f MiB before, %.0f MiB after connecting)\n",
+			float64(rssIdle-rssBefore)/float64(connected)/1024, connected, float64(rssBefore)/(1<<20), float64(rssIdle)/(1<<20))
+		fmt.Printf("idle connection, client process: %.0f MiB for %d clients; at the end: server %.0f MiB, clients %.0f MiB\n",
+			float64(clientIdle)/(1<<20), connected, float64(rssServer)/(1<<20), float64(res.rss)/(1<<20))
+	}
 	fmt.Printf("events committed in %.1fs: %.0f/s achieved of %d/s asked\n", writeTime.Seconds(), float64(nEvents)/writeTime.Seconds(), *rate)
-	if dups > 0 {
-		fmt.Printf("out of order or duplicate deliveries: %d\n", dups)
+	if res.dups > 0 {
+		fmt.Printf("out of order or duplicate deliveries: %d\n", res.dups)
 	}
 	return nil
 }
 
-// benchClient is one WebSocket client of bench live.
-type benchClient struct {
-	conn *websocket.Conn
+// benchLiveTokenEnv passes the session token to the client process (not on
+// its command line).
+const benchLiveTokenEnv = "QAMQOR_BENCH_LIVE_TOKEN"
 
-	mu        sync.Mutex
-	count     int64
-	dups      int64
-	lastID    int64
-	latencies []int64 // microseconds
-	first     int64
-	commits   []atomic.Int64
+// benchLiveSide is the client side of the bench, in this process or in a
+// child process.
+type benchLiveSide interface {
+	// connected waits until every client has its hello and returns how
+	// many connected and the RSS of the clients' process (0 in-process).
+	connected() (n int, rss int64, err error)
+	// setCommits hands over where commit times (unix ns, by event id -
+	// first) are stored as events commit.
+	setCommits(commits []atomic.Int64)
+	// finish waits (at most benchLiveDrain) for every client to receive
+	// the last event, ends the clients and returns what they measured.
+	finish(commits []atomic.Int64) (benchLiveResult, error)
 }
 
-// connectBenchClients logs n clients in, a bounded number at a time, and
-// starts their readers once each has its hello.
-func connectBenchClients(ctx context.Context, url, token string, n int) ([]*benchClient, error) {
+type benchLiveResult struct {
+	delivered, dups int64
+	p50, p99        float64
+	rss             int64 // of the client process; 0 in-process
+}
+
+// benchClients are the WebSocket clients of bench live. Each reader stores
+// the receipt time of every event; latencies are computed at the end, from
+// the commit times, so a receipt before its commit time is known is never
+// mistaken.
+type benchClients struct {
+	first   int64
+	events  int
+	base    int64 // unix ns; receipt times are µs after it, plus one
+	list    []*benchClient
+	readers sync.WaitGroup
+	commits []atomic.Int64 // in-process only
+}
+
+// benchClient is one WebSocket client. Only its reader writes its fields
+// (lastID aside, which finish polls); they are read after the reader ends.
+type benchClient struct {
+	conn   *websocket.Conn
+	lastID atomic.Int64
+	count  int64
+	dups   int64
+	recv   []uint32 // by event id - first: µs after base plus one; 0 not received
+}
+
+func newBenchClients(n int, first int64, events int) *benchClients {
+	return &benchClients{first: first, events: events, base: time.Now().UnixNano(), list: make([]*benchClient, 0, n)}
+}
+
+// connect logs n clients in, a bounded number at a time, and starts their
+// readers once each has its hello.
+func (bc *benchClients) connect(ctx context.Context, url, token string) error {
+	n := cap(bc.list)
 	ctx, cancel := context.WithTimeout(ctx, benchLiveConnect)
 	defer cancel()
-	dialer := &websocket.Dialer{ReadBufferSize: 1024, WriteBufferSize: 256, HandshakeTimeout: 30 * time.Second}
+	dialer := &websocket.Dialer{ReadBufferSize: 4096, WriteBufferSize: 256, HandshakeTimeout: 30 * time.Second}
 	hdr := http.Header{}
 	hdr.Set("Cookie", web.SessionCookie+"="+token)
 	hdr.Set("Origin", "http://"+strings.TrimPrefix(strings.TrimSuffix(url, "/ws?topic=dispatch"), "ws://"))
@@ -204,19 +278,81 @@ func connectBenchClients(ctx context.Context, url, token string, n int) ([]*benc
 				errMu.Unlock()
 				return
 			}
-			c := &benchClient{conn: conn}
+			c := &benchClient{conn: conn, recv: make([]uint32, bc.events)}
 			clients[i] = c
-			go c.read()
+			bc.readers.Add(1)
+			go func() {
+				defer bc.readers.Done()
+				c.read(bc.first, bc.base)
+			}()
 		}()
 	}
 	wg.Wait()
-	var ok []*benchClient
 	for _, c := range clients {
 		if c != nil {
-			ok = append(ok, c)
+			bc.list = append(bc.list, c)
 		}
 	}
-	return ok, first
+	return first
+}
+
+func (bc *benchClients) connected() (int, int64, error) { return len(bc.list), 0, nil }
+
+func (bc *benchClients) setCommits(commits []atomic.Int64) { bc.commits = commits }
+
+func (bc *benchClients) finish(commits []atomic.Int64) (benchLiveResult, error) {
+	times := make([]int64, len(commits))
+	for i := range commits {
+		times[i] = commits[i].Load()
+	}
+	return bc.result(times), nil
+}
+
+// waitAll waits until every client has the last event or until deadline.
+func (bc *benchClients) waitAll(deadline time.Time) {
+	lastID := bc.first + int64(bc.events) - 1
+	for _, c := range bc.list {
+		for c.lastID.Load() < lastID && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// stop closes every connection and waits for the readers to end.
+func (bc *benchClients) stop() {
+	for _, c := range bc.list {
+		c.conn.Close()
+	}
+	bc.readers.Wait()
+}
+
+// result waits for the last event (benchLiveDrain at most), stops the
+// clients and adds up their deliveries against the commit times.
+func (bc *benchClients) result(commits []int64) benchLiveResult {
+	bc.waitAll(time.Now().Add(benchLiveDrain))
+	bc.stop()
+	var r benchLiveResult
+	hist := make([]int64, benchLiveMaxUsec/benchLiveBucketUsec+1)
+	for _, c := range bc.list {
+		r.delivered += c.count
+		r.dups += c.dups
+		for i, at := range c.recv {
+			if at == 0 {
+				continue
+			}
+			recvNs := bc.base + int64(at-1)*1000
+			us := int64(0)
+			if commits[i] != 0 {
+				// A receipt before the commit time was taken (the commit
+				// still on its way back to the writer) counts zero.
+				us = max(0, (recvNs-commits[i])/1000)
+			}
+			hist[min(us, benchLiveMaxUsec)/benchLiveBucketUsec]++
+		}
+	}
+	r.p50 = percentileMs(hist, r.delivered, 0.50)
+	r.p99 = percentileMs(hist, r.delivered, 0.99)
+	return r
 }
 
 func cmpErr(a, b error) error {
@@ -227,64 +363,55 @@ func cmpErr(a, b error) error {
 }
 
 // read records the receipt time of every event until the connection ends.
-func (c *benchClient) read() {
+// It reads each message into one reused buffer and scans only the ids, so
+// a client costs little besides the read itself; one clock read per
+// message.
+func (c *benchClient) read(first, base int64) {
+	buf := make([]byte, 0, 8192)
 	for {
-		_, data, err := c.conn.ReadMessage()
+		_, r, err := c.conn.NextReader()
 		if err != nil {
 			return
 		}
-		now := time.Now().UnixNano()
-		c.mu.Lock()
-		for line := range bytes.SplitSeq(data, []byte("\n")) {
+		buf = buf[:0]
+		for {
+			if len(buf) == cap(buf) {
+				buf = append(buf, 0)[:len(buf)]
+			}
+			n, err := r.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+n]
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return
+			}
+		}
+		at := uint32((time.Now().UnixNano()-base)/1000) + 1
+		last := c.lastID.Load()
+		for rest := buf; len(rest) > 0; {
+			line := rest
+			if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+				line, rest = rest[:i], rest[i+1:]
+			} else {
+				rest = nil
+			}
 			id, ok := eventID(line)
 			if !ok {
 				continue
 			}
-			if id <= c.lastID {
+			if id <= last {
 				c.dups++
 				continue
 			}
-			c.lastID = id
+			last = id
 			c.count++
-			c.record(id, now)
+			if i := id - first; i >= 0 && i < int64(len(c.recv)) {
+				c.recv[i] = at
+			}
 		}
-		c.mu.Unlock()
+		c.lastID.Store(last)
 	}
-}
-
-// record stores the latency of id. c.mu is held.
-func (c *benchClient) record(id, at int64) {
-	i := id - c.first
-	if i < 0 || i >= int64(len(c.commits)) {
-		return
-	}
-	committed := c.commits[i].Load()
-	if committed == 0 {
-		// Received before AppendEvent returned: the commit is on its way
-		// back to the writer; count zero.
-		committed = at
-	}
-	c.latencies = append(c.latencies, max(0, (at-committed)/1000))
-}
-
-// setCommits hands over where commit times (unix ns, by event id - first)
-// will be stored.
-func (c *benchClient) setCommits(first int64, commits []atomic.Int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.first, c.commits = first, commits
-}
-
-func allReceived(clients []*benchClient, lastID int64) bool {
-	for _, c := range clients {
-		c.mu.Lock()
-		done := c.lastID >= lastID
-		c.mu.Unlock()
-		if !done {
-			return false
-		}
-	}
-	return true
 }
 
 // eventID reads the id of an event line ({"id":N,...}); control messages
@@ -294,12 +421,132 @@ func eventID(line []byte) (int64, bool) {
 	if !ok {
 		return 0, false
 	}
-	end := bytes.IndexByte(rest, ',')
-	if end < 0 {
-		return 0, false
+	var id int64
+	n := 0
+	for ; n < len(rest) && rest[n] >= '0' && rest[n] <= '9'; n++ {
+		id = id*10 + int64(rest[n]-'0')
 	}
-	id, err := strconv.ParseInt(string(rest[:end]), 10, 64)
-	return id, err == nil
+	return id, n > 0 && n < 19 && n < len(rest) && rest[n] == ','
+}
+
+// benchChild is the client side in a child process. Protocol: the child
+// prints "connected N RSS" once every client has its hello; after the
+// events the parent writes the commit times (one unix-ns number a line,
+// by event id - first); the child then waits for the last event, ends its
+// clients and prints "result DELIVERED DUPS P50 P99 RSS".
+type benchChild struct {
+	cmd   *exec.Cmd
+	in    io.WriteCloser
+	out   *bufio.Scanner
+	ended chan error
+}
+
+func startBenchChild(ctx context.Context, url, token string, n int, first int64, rate int, duration time.Duration) (*benchChild, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, exe, "bench", "live", "--client-process", url,
+		"--clients", strconv.Itoa(n), "--first", strconv.FormatInt(first, 10),
+		"--rate", strconv.Itoa(rate), "--duration", duration.String())
+	cmd.Env = append(os.Environ(), benchLiveTokenEnv+"="+token)
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start client process: %w", err)
+	}
+	return &benchChild{cmd: cmd, in: in, out: bufio.NewScanner(out)}, nil
+}
+
+func (b *benchChild) line(want string) ([]string, error) {
+	if !b.out.Scan() {
+		return nil, fmt.Errorf("client process ended before %q: %v (see its errors above)", want, cmpErr(b.out.Err(), b.cmd.Wait()))
+	}
+	f := strings.Fields(b.out.Text())
+	if len(f) == 0 || f[0] != want {
+		return nil, fmt.Errorf("client process said %q, want %q", b.out.Text(), want)
+	}
+	return f[1:], nil
+}
+
+func (b *benchChild) connected() (int, int64, error) {
+	f, err := b.line("connected")
+	if err != nil {
+		return 0, 0, err
+	}
+	if len(f) != 2 {
+		return 0, 0, fmt.Errorf("client process: bad connected line %q", f)
+	}
+	n, _ := strconv.Atoi(f[0])
+	rss, _ := strconv.ParseInt(f[1], 10, 64)
+	return n, rss, nil
+}
+
+func (b *benchChild) setCommits([]atomic.Int64) {}
+
+func (b *benchChild) finish(commits []atomic.Int64) (benchLiveResult, error) {
+	w := bufio.NewWriter(b.in)
+	for i := range commits {
+		fmt.Fprintln(w, commits[i].Load())
+	}
+	if err := w.Flush(); err != nil {
+		return benchLiveResult{}, fmt.Errorf("client process: %w", err)
+	}
+	b.in.Close()
+	f, err := b.line("result")
+	if err != nil {
+		return benchLiveResult{}, err
+	}
+	var r benchLiveResult
+	if len(f) != 5 {
+		return r, fmt.Errorf("client process: bad result line %q", f)
+	}
+	r.delivered, _ = strconv.ParseInt(f[0], 10, 64)
+	r.dups, _ = strconv.ParseInt(f[1], 10, 64)
+	r.p50, _ = strconv.ParseFloat(f[2], 64)
+	r.p99, _ = strconv.ParseFloat(f[3], 64)
+	r.rss, _ = strconv.ParseInt(f[4], 10, 64)
+	return r, b.cmd.Wait()
+}
+
+func (b *benchChild) kill() {
+	if b.cmd.ProcessState == nil {
+		b.cmd.Process.Kill()
+		b.cmd.Wait()
+	}
+}
+
+// runBenchLiveClients is the client process of bench live.
+func runBenchLiveClients(ctx context.Context, url, token string, n int, first int64, events int) error {
+	if err := raiseFileLimit(uint64(n + 256)); err != nil {
+		return err
+	}
+	bc := newBenchClients(n, first, events)
+	defer bc.stop()
+	if err := bc.connect(ctx, url, token); err != nil {
+		return err
+	}
+	runtime.GC()
+	time.Sleep(500 * time.Millisecond) // let the hand-shake garbage go
+	fmt.Printf("connected %d %d\n", len(bc.list), rssBytes())
+	commits := make([]int64, events)
+	sc := bufio.NewScanner(os.Stdin)
+	for i := range commits {
+		if !sc.Scan() {
+			return fmt.Errorf("client process: %d of %d commit times: %v", i, events, sc.Err())
+		}
+		commits[i], _ = strconv.ParseInt(sc.Text(), 10, 64)
+	}
+	r := bc.result(commits)
+	fmt.Printf("result %d %d %.1f %.1f %d\n", r.delivered, r.dups, r.p50, r.p99, rssBytes())
+	return nil
 }
 
 // commitBenchEvents commits len(commits) events at rate per second, one
