@@ -99,22 +99,33 @@ func TestStatic(t *testing.T) {
 }
 
 // TestI18nComplete checks that every key used by the templates and scripts
-// has a Kazakh, Russian and English text in static/i18n.js.
+// has a Kazakh, Russian and English text: in static/i18n.js or in a page
+// script's own dictionary (merged into qamqorI18n.dict), one entry per line.
 func TestI18nComplete(t *testing.T) {
-	src, err := fs.ReadFile(staticFS, "static/i18n.js")
+	entry := regexp.MustCompile(`"([a-z0-9_.-]+)": \{ kk: "([^"]+)", ru: "([^"]+)", en: "([^"]+)" \}`)
+	dict := map[string]bool{}
+	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".js") || strings.HasPrefix(p, "static/vendor/") {
+			return err
+		}
+		src, _ := fs.ReadFile(staticFS, p)
+		n := 0
+		for _, m := range entry.FindAllStringSubmatch(string(src), -1) {
+			dict[m[1]] = true
+			n++
+		}
+		if p == "static/i18n.js" || n > 0 {
+			if all := strings.Count(string(src), `": { kk:`) + strings.Count(string(src), `": { ru:`) + strings.Count(string(src), `": { en:`); all != n {
+				t.Errorf("%s has %d dictionary entries but %d have all three languages on one line", p, all, n)
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	entry := regexp.MustCompile(`"([a-z_.]+)": \{ kk: "([^"]+)", ru: "([^"]+)", en: "([^"]+)" \}`)
-	dict := map[string]bool{}
-	for _, m := range entry.FindAllStringSubmatch(string(src), -1) {
-		dict[m[1]] = true
-	}
 	if len(dict) < 40 {
-		t.Fatalf("parsed %d entries from i18n.js; is every entry on one line as `\"key\": { kk: \"…\", ru: \"…\", en: \"…\" }`?", len(dict))
-	}
-	if n := strings.Count(string(src), `": {`); n != len(dict) {
-		t.Errorf("i18n.js has %d entries but %d have all three languages", n, len(dict))
+		t.Fatalf("parsed %d dictionary entries; is every entry on one line as `\"key\": { kk: \"…\", ru: \"…\", en: \"…\" }`?", len(dict))
 	}
 
 	var used []string
@@ -122,7 +133,7 @@ func TestI18nComplete(t *testing.T) {
 	tKey := regexp.MustCompile(`\bt\("([a-z_.]+)"`)
 	walk := func(dir string, re *regexp.Regexp, fsys fs.FS) {
 		fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || p == "static/i18n.js" {
+			if err != nil || d.IsDir() || p == "static/i18n.js" || strings.HasPrefix(p, "static/vendor/") {
 				return err
 			}
 			b, _ := fs.ReadFile(fsys, p)
