@@ -10,7 +10,7 @@ package routing
 // large class of vehicle routing problems with time-windows", C&OR 40(1)).
 // Intra-route moves are checked by re-simulating the (short) route.
 
-const lsNeighbours = 12
+var lsNeighbours = 8
 
 // routeCost is the objective of a route with the given travel, work
 // (travel + service) and preference totals.
@@ -271,6 +271,12 @@ func (s *search) tryMoves(u, v int32) bool {
 			}
 		}
 	}
+	// Or-opt: move the chain of 2 or 3 jobs starting at u next to v.
+	for k := 2; k <= 3; k++ {
+		if s.orOpt(a, pu, k, b, pv, old) {
+			return true
+		}
+	}
 	// Swap u and v.
 	if m.compat[int(u)*m.nV+b.v] && m.compat[int(v)*m.nV+a.v] {
 		ca := m.replaceCost(a, pu, v)
@@ -526,4 +532,114 @@ func (s *search) apply(ra int, ja []int32, rb int, jb []int32) {
 		s.m.update(&s.routes[rb], s.where, s.pos)
 	}
 	s.m.update(&s.routes[ra], s.where, s.pos)
+}
+
+// orOpt tries moving the k jobs a.jobs[pu:pu+k] (in order) before or after
+// position pv of route b (Or 1976), checking time windows by simulating the
+// chain only and reading b's latest start times (O(k)).
+func (s *search) orOpt(a *route, pu, k int, b *route, pv int, old float64) bool {
+	m := s.m
+	if pu+k > len(a.jobs) || m.maxDur[a.v] > 0 || m.maxDur[b.v] > 0 {
+		return false
+	}
+	if m.maxStops[b.v] > 0 && len(b.jobs)+k > m.maxStops[b.v] {
+		return false
+	}
+	seg := a.jobs[pu : pu+k]
+	vb := b.v * m.dim
+	for d := 0; d < m.dim; d++ {
+		l := a.pload[(pu+k-1)*m.dim+d]
+		if pu > 0 {
+			l -= a.pload[(pu-1)*m.dim+d]
+		}
+		if b.load[d]+l > m.capa[vb+d] {
+			return false
+		}
+	}
+	segPrefA, segPrefB := 0.0, 0.0
+	for _, j := range seg {
+		if !m.compat[int(j)*m.nV+b.v] {
+			return false
+		}
+		if m.pref != nil {
+			segPrefA += m.pref[int(j)*m.nV+a.v]
+			segPrefB += m.pref[int(j)*m.nV+b.v]
+		}
+	}
+	link := m.join(a, pu-1, a, pu+k)
+	if !(link < inf) {
+		return false
+	}
+	segTravel := a.ptr[pu+k-1] - a.ptr[pu]
+	segSvc := a.psvc[pu+k-1] - m.prefSvc(a, pu-1)
+	var prevLoc int32
+	if pu == 0 {
+		prevLoc = m.vStart[a.v]
+	} else {
+		prevLoc = m.jLoc[a.jobs[pu-1]]
+	}
+	ta := a.travel - m.t(prevLoc, m.jLoc[seg[0]]) - segTravel - m.legOut(a, pu+k-1) + link
+	if pu == 0 && pu+k == len(a.jobs) {
+		ta = 0
+	}
+	costA := m.routeCost(ta, a.work-a.travel-segSvc+ta, a.pref-segPrefA)
+	if pu == 0 && pu+k == len(a.jobs) {
+		costA = 0
+	}
+	for _, q := range [2]int{pv, pv + 1} {
+		if q < b.nFixed {
+			continue
+		}
+		loc, dep := m.depAt(b, q-1)
+		t1 := m.t(loc, m.jLoc[seg[0]])
+		dep += t1
+		ok := true
+		for x, j := range seg {
+			if x > 0 {
+				dep += m.t(m.jLoc[seg[x-1]], m.jLoc[j])
+			}
+			st := m.earliest(j, dep)
+			if !(st <= big) {
+				ok = false
+				break
+			}
+			dep = st + m.svc[j]
+		}
+		if !ok {
+			continue
+		}
+		last := m.jLoc[seg[k-1]]
+		var t2, t3 float64
+		if q < len(b.jobs) {
+			nl := m.jLoc[b.jobs[q]]
+			t2 = m.t(last, nl)
+			if !(dep+t2 <= b.ls[q]) {
+				continue
+			}
+			t3 = m.t(loc, nl)
+		} else if e := m.vEnd[b.v]; e >= 0 {
+			t2 = m.t(last, e)
+			if !(dep+t2 <= m.shiftE[b.v]) {
+				continue
+			}
+			if len(b.jobs) > 0 {
+				t3 = m.t(loc, e)
+			}
+		} else if !(dep <= m.shiftE[b.v]) {
+			continue
+		}
+		tb := b.travel + t1 + segTravel + t2 - t3
+		if !(tb < inf) {
+			continue
+		}
+		costB := m.routeCost(tb, b.work-b.travel+tb+segSvc, b.pref+segPrefB)
+		if costA+costB < old-lsEps {
+			ja := append(append([]int32(nil), a.jobs[:pu]...), a.jobs[pu+k:]...)
+			jb := make([]int32, 0, len(b.jobs)+k)
+			jb = append(append(append(jb, b.jobs[:q]...), seg...), b.jobs[q:]...)
+			s.apply(a.v, ja, b.v, jb)
+			return true
+		}
+	}
+	return false
 }

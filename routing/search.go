@@ -16,13 +16,13 @@ import (
 // Annealing temperatures, relative to the mean nearest-neighbour travel
 // time (m.scale), tuned on the Solomon instances; and the probability of a
 // route-elimination ruin instead of a string ruin.
-const (
+var (
 	saT0          = 8.0
 	saTf          = 0.2
 	routeRuinRate = 0.05
 )
 
-const (
+var (
 	sisrCBar  = 10.0
 	sisrLMax  = 10.0
 	sisrAlpha = 0.5
