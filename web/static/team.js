@@ -145,6 +145,10 @@
       window.qamqorTeam = { unsent: function () { return 0; }, stopStatuses: function () { return {}; } };
       return;
     }
+    // ?day=YYYY-MM-DD shows another day's route (a lead checking
+    // tomorrow's); without it the server picks today in Astana.
+    var day = new URLSearchParams(location.search).get("day") || "";
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) day = "";
     var sharePosition = app.getAttribute("data-share-position") === "true";
     var tileURL = app.getAttribute("data-tile-url");
     var K = { outbox: "qamqor.team." + teamId + ".outbox", route: "qamqor.team." + teamId + ".route", members: "qamqor.team." + teamId + ".members", roster: "qamqor.team." + teamId + ".roster" };
@@ -305,7 +309,7 @@
     var routeSeq = 0;
     function loadRoute() {
       var seq = ++routeSeq;
-      return api("GET", "/api/teams/" + teamId + "/route").then(function (res) {
+      return api("GET", "/api/teams/" + teamId + "/route" + (day ? "?day=" + encodeURIComponent(day) : "")).then(function (res) {
         if (seq !== routeSeq) return;
         setNet(false);
         loaded = true;
