@@ -29,6 +29,7 @@
     "dispatch.plan_start": { kk: "Жоспарлау", ru: "Спланировать", en: "Plan" },
     "dispatch.plan_running": { kk: "Жоспарлануда…", ru: "Идёт планирование…", en: "Planning…" },
     "dispatch.plan_done": { kk: "Жоспар дайын: жоба бағыттарын қарап, жариялаңыз.", ru: "План готов: проверьте черновики маршрутов и опубликуйте.", en: "Plan ready: review the draft routes and publish them." },
+    "dispatch.plan_result": { kk: "Бағыттарға қосылды: {assigned}; қосылмады: {unplanned}.", ru: "В маршрутах: {assigned}; не назначено: {unplanned}.", en: "On routes: {assigned}; not assigned: {unplanned}." },
     "dispatch.plan_failed": { kk: "Жоспарлау сәтсіз аяқталды:", ru: "Планирование не удалось:", en: "Planning failed:" },
     "dispatch.routes": { kk: "Бағыттар", ru: "Маршруты", en: "Routes" },
     "dispatch.show_drafts": { kk: "Жобаларды картада көрсету", ru: "Показывать черновики на карте", en: "Show drafts on the map" },
@@ -96,6 +97,7 @@
     "stop.not_home": { kk: "үйде жоқ", ru: "нет дома", en: "not home" },
     "stop.no_access": { kk: "кіру мүмкін емес", ru: "нет доступа", en: "no access" },
     "stop.removed": { kk: "алынды", ru: "убрана", en: "removed" },
+    "alert.not_home": { kk: "Үйде жоқ (жалғыз зейнеткер)", ru: "Нет дома (одинокий пенсионер)", en: "Not at home (lives alone)" },
     "campaign.snowfall": { kk: "Қар жауу", ru: "Снегопад", en: "Snowfall" },
     "campaign.food": { kk: "Азық-түлік пакеттері", ru: "Продуктовые наборы", en: "Food packages" }
   });
@@ -446,6 +448,10 @@
       });
       fillSelect($("f-org"), Object.keys(orgs).map(function (id) { return { value: id, label: orgs[id] }; }));
       drawTeams();
+      // Routes and alerts show team names and colours.
+      drawRoutes();
+      later("routes", renderRoutes);
+      later("alerts", renderAlerts);
     });
   }
 
@@ -734,7 +740,7 @@
   }
 
   function alertText(a) {
-    return [a.kind, a.address, a.name, a.phone].filter(Boolean).join(" · ");
+    return [t("alert." + a.kind, a.kind), a.address, a.name, a.phone].filter(Boolean).join(" · ");
   }
 
   function loadAlerts() {
@@ -751,7 +757,7 @@
     var list = Object.keys(S.alerts).map(function (id) { return S.alerts[id].a; }).sort(function (a, b) { return a.id - b.id; });
     list.forEach(function (a) {
       var li = el("li");
-      li.appendChild(el("div", null, "#" + a.id + " · " + a.kind + " · " + fmtTime(a.created_at) + (a.team_id ? " · " + teamName(a.team_id) : "")));
+      li.appendChild(el("div", null, "#" + a.id + " · " + t("alert." + a.kind, a.kind) + " · " + fmtTime(a.created_at) + (a.team_id ? " · " + teamName(a.team_id) : "")));
       var addr = el("div", "addr", a.address || "");
       addr.tabIndex = 0;
       addr.addEventListener("click", function () {
@@ -916,7 +922,7 @@
         break;
       case "plan.finished":
       case "plan.failed":
-        if (S.planJob && (p.id || ev.entity_id) === S.planJob) planEnded(ev.type === "plan.finished" ? "finished" : "failed", p.message);
+        if (S.planJob && (p.id || ev.entity_id) === S.planJob) planEnded(ev.type === "plan.finished" ? "finished" : "failed", p.message, p.result);
         else debounce("replan", 500, function () { Promise.all([loadRoutes(), loadRequests()]).catch(fail); });
         break;
     }
@@ -998,7 +1004,7 @@
     $("plan-progress").value = pct || 0;
     $("plan-message").textContent = msg || t("dispatch.plan_running");
   }
-  function planEnded(status, msg) {
+  function planEnded(status, msg, result) {
     clearTimeout(pollTimer);
     S.planJob = null;
     $("plan-form").querySelector("button[type=submit]").disabled = false;
@@ -1008,7 +1014,10 @@
       return;
     }
     $("plan-progress").value = 100;
-    $("plan-message").textContent = t("dispatch.plan_done");
+    var res = result;
+    if (typeof res === "string") { try { res = JSON.parse(res); } catch (e) { res = null; } }
+    $("plan-message").textContent = t("dispatch.plan_done") + (res && typeof res.assigned === "number"
+      ? " " + tf("dispatch.plan_result", { assigned: res.assigned, unplanned: (res.unplanned || []).length }) : "");
     $("box-routes").open = true;
     Promise.all([loadRoutes(), loadRequests()]).then(function () {
       Object.keys(S.routes).forEach(function (id) { if (S.routes[id].status === "draft") S.selected[id] = true; });
@@ -1022,7 +1031,7 @@
       api("GET", "/api/plans/" + id).then(function (job) {
         if (S.planJob !== id) return;
         if (job.status === "running") { planProgress(job.progress, job.message); pollPlan(id); }
-        else planEnded(job.status === "failed" ? "failed" : "finished", job.message);
+        else planEnded(job.status === "failed" ? "failed" : "finished", job.message, job.result);
       }, function () { pollPlan(id); });
     }, 2000);
   }
@@ -1112,9 +1121,18 @@
     drawRoutes();
   }
 
+  // fit gives the page the window's height below the header.
+  function fit() {
+    if (window.matchMedia("(max-width: 900px)").matches) root.style.height = "";
+    else root.style.height = Math.max(400, window.innerHeight - root.getBoundingClientRect().top - window.scrollY) + "px";
+    if (map) map.invalidateSize();
+  }
+
   function init() {
     root = $("dispatch");
     if (!root || !window.L) return;
+    fit();
+    window.addEventListener("resize", function () { debounce("fit", 100, fit); });
     var meta = document.querySelector('meta[name="csrf-token"]');
     csrf = meta ? meta.content : "";
 
@@ -1130,6 +1148,10 @@
     });
     roadLayer = L.geoJSON(null, { style: roadStyle, renderer: L.canvas({ padding: 0.3 }), interactive: false });
     map.on("moveend", function () { if (roadsOn) debounce("roads", 400, loadRoads); });
+    // Stop numbers only from street level: zoomed out they hide the clusters.
+    var far = function () { map.getContainer().classList.toggle("far", map.getZoom() < 14); };
+    map.on("zoomend", far);
+    far();
 
     districtLayer = L.geoJSON(null, {
       style: { color: "#17324d", weight: 2, opacity: 0.7, fillOpacity: 0.03, dashArray: "4 4" },
