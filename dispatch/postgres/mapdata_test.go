@@ -1,0 +1,110 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
+)
+
+func featureByID(fc *geojson.FeatureCollection, id int64) *geojson.Feature {
+	for _, f := range fc.Features {
+		if v, ok := f.Properties["id"].(int64); ok && v == id {
+			return f
+		}
+	}
+	return nil
+}
+
+func TestMapRequests(t *testing.T) {
+	f := newExecFixture(t)
+	ctx := context.Background()
+	// A new request off any route, one closed yesterday and one closed today.
+	loose := mustExecID(t, f.db, `INSERT INTO requests (kind, address_text, location, source, priority, service_minutes, status, unassigned_reason)
+		VALUES ('food_delivery', 'Мәңгілік Ел, 1', ST_GeogFromText('POINT(71.41 51.09)'), 'hotline', 'urgent', 20, 'new', 'no team available') RETURNING id`)
+	old := mustExecID(t, f.db, `INSERT INTO requests (kind, address_text, location, source, priority, service_minutes, status, updated_at)
+		VALUES ('other', 'Old', ST_GeogFromText('POINT(71.42 51.10)'), 'hotline', 'normal', 20, 'done', '2026-01-11T10:00:00+05:00') RETURNING id`)
+	fresh := mustExecID(t, f.db, `INSERT INTO requests (kind, address_text, location, source, priority, service_minutes, status, updated_at)
+		VALUES ('other', 'Fresh', ST_GeogFromText('POINT(71.42 51.10)'), 'hotline', 'normal', 20, 'cancelled', '2026-01-12T08:00:00+05:00') RETURNING id`)
+
+	since := time.Date(2026, 1, 12, 0, 0, 0, 0, time.FixedZone("Asia/Astana", 5*3600))
+	fc, err := f.db.MapRequests(ctx, since, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if featureByID(fc, old) != nil {
+		t.Errorf("request %d closed yesterday is on the map", old)
+	}
+	if featureByID(fc, fresh) == nil {
+		t.Errorf("request %d closed today is missing", fresh)
+	}
+	lf := featureByID(fc, loose)
+	if lf == nil {
+		t.Fatalf("new request %d is missing", loose)
+	}
+	if p := lf.Geometry.(orb.Point); p.Lon() < 71.409 || p.Lon() > 71.411 || p.Lat() < 51.089 || p.Lat() > 51.091 {
+		t.Errorf("location %v, want [71.41 51.09] as [lon lat]", p)
+	}
+	if lf.Properties["unassigned_reason"] != "no team available" || lf.Properties["priority"] != "urgent" || lf.Properties["route_id"].(*int64) != nil {
+		t.Errorf("loose properties %v", lf.Properties)
+	}
+	for _, id := range f.requests {
+		rf := featureByID(fc, id)
+		if rf == nil {
+			t.Fatalf("assigned request %d is missing", id)
+		}
+		if r := rf.Properties["route_id"].(*int64); r == nil || *r != f.routeID {
+			t.Errorf("request %d route_id %v, want %d", id, r, f.routeID)
+		}
+		if tm := rf.Properties["team_id"].(*int64); tm == nil || *tm != f.teamID {
+			t.Errorf("request %d team_id %v, want %d", id, tm, f.teamID)
+		}
+		if rf.Properties["organisation_id"].(*int64) == nil {
+			t.Errorf("request %d has no organisation", id)
+		}
+	}
+	if fc, err := f.db.MapRequests(ctx, since, 2); err != nil || len(fc.Features) != 2 {
+		t.Fatalf("limit 2: %d features, err %v", len(fc.Features), err)
+	}
+}
+
+func TestMapTeams(t *testing.T) {
+	f := newExecFixture(t)
+	ctx := context.Background()
+	fc, err := f.db.MapTeams(ctx, "2026-01-12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fc.Features) != 2 {
+		t.Fatalf("%d teams, want 2", len(fc.Features))
+	}
+	a := featureByID(fc, f.teamID)
+	if a.Properties["at_base"] != true || a.Properties["name"] != "Team A" || a.Properties["organisation"] != "Qamqor HQ" {
+		t.Errorf("team A %v", a.Properties)
+	}
+	if r := a.Properties["route_id"].(*int64); r == nil || *r != f.routeID {
+		t.Errorf("team A route %v, want %d", r, f.routeID)
+	}
+	if b := featureByID(fc, f.otherTeam); b.Properties["route_id"].(*int64) != nil {
+		t.Errorf("team B has a route: %v", b.Properties)
+	}
+	// A reported position replaces the base; another day has no route.
+	mustExecSQL(t, f.db, `UPDATE teams SET last_position = ST_GeogFromText('POINT(71.5 51.15)'), last_position_at = now() WHERE id = $1`, f.teamID)
+	mustExecSQL(t, f.db, `UPDATE teams SET active = false WHERE id = $1`, f.otherTeam)
+	fc, err = f.db.MapTeams(ctx, "2026-01-13")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fc.Features) != 1 {
+		t.Fatalf("%d teams, want only the active one", len(fc.Features))
+	}
+	a = fc.Features[0]
+	if p := a.Geometry.(orb.Point); p != (orb.Point{71.5, 51.15}) || a.Properties["at_base"] != false {
+		t.Errorf("team A at %v at_base=%v, want its last position", p, a.Properties["at_base"])
+	}
+	if a.Properties["route_id"].(*int64) != nil {
+		t.Errorf("team A has a route on another day: %v", a.Properties["route_id"])
+	}
+}
