@@ -378,8 +378,8 @@
       if (f.district && String(p.district_id) !== f.district) return;
       list.push(p);
     });
-    var rank = { urgent: 0, high: 1, normal: 2 };
-    list.sort(function (a, b) { return (rank[a.priority] || 2) - (rank[b.priority] || 2) || a.id - b.id; });
+    var rank = function (p) { return p.priority === "urgent" ? 0 : p.priority === "high" ? 1 : 2; };
+    list.sort(function (a, b) { return rank(a) - rank(b) || a.id - b.id; });
     var ul = $("queue");
     ul.textContent = "";
     var max = 150;
