@@ -150,7 +150,7 @@
     var day = new URLSearchParams(location.search).get("day") || "";
     if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) day = "";
     var sharePosition = app.getAttribute("data-share-position") === "true";
-    var tileURL = app.getAttribute("data-tile-url");
+    var tileURL = app.getAttribute("data-tile-template");
     var K = { outbox: "qamqor.team." + teamId + ".outbox", route: "qamqor.team." + teamId + ".route", members: "qamqor.team." + teamId + ".members", roster: "qamqor.team." + teamId + ".roster" };
 
     var outbox = load(K.outbox, []);
