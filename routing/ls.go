@@ -277,6 +277,17 @@ func (s *search) tryMoves(u, v int32) bool {
 			return true
 		}
 	}
+	// CROSS-exchange (Taillard et al. 1997): swap the chains of 1-3 jobs
+	// starting at u and at v (1-1 is the plain swap below).
+	if m.maxDur[a.v] == 0 && m.maxDur[b.v] == 0 {
+		for k1 := 1; k1 <= 3; k1++ {
+			for k2 := 1; k2 <= 3; k2++ {
+				if (k1 > 1 || k2 > 1) && s.cross(a, pu, k1, b, pv, k2, old) {
+					return true
+				}
+			}
+		}
+	}
 	// Swap u and v.
 	if m.compat[int(u)*m.nV+b.v] && m.compat[int(v)*m.nV+a.v] {
 		ca := m.replaceCost(a, pu, v)
@@ -642,4 +653,106 @@ func (s *search) orOpt(a *route, pu, k int, b *route, pv int, old float64) bool 
 		}
 	}
 	return false
+}
+
+// replaceSeg evaluates route r with its jobs [i, j) replaced by seg (taken
+// from another route): it simulates seg only and reads r's latest start
+// times for the rest (O(len(seg))). It returns the new route cost or +Inf.
+func (m *model) replaceSeg(r *route, i, j int, seg []int32) float64 {
+	v := r.v
+	n := len(r.jobs)
+	if m.maxStops[v] > 0 && n-(j-i)+len(seg) > m.maxStops[v] {
+		return inf
+	}
+	vb := v * m.dim
+	for d := 0; d < m.dim; d++ {
+		l := r.load[d]
+		if j > 0 {
+			l -= r.pload[(j-1)*m.dim+d]
+		}
+		if i > 0 {
+			l += r.pload[(i-1)*m.dim+d]
+		}
+		for _, x := range seg {
+			l += m.dem[int(x)*m.dim+d]
+		}
+		if l > m.capa[vb+d] {
+			return inf
+		}
+	}
+	prev, dep := m.depAt(r, i-1)
+	travel, svc, pref := 0.0, 0.0, 0.0
+	for _, x := range seg {
+		if !m.compat[int(x)*m.nV+v] {
+			return inf
+		}
+		l := m.jLoc[x]
+		t := m.t(prev, l)
+		travel += t
+		st := m.earliest(x, dep+t)
+		if !(st <= big) {
+			return inf
+		}
+		dep = st + m.svc[x]
+		svc += m.svc[x]
+		if m.pref != nil {
+			pref += m.pref[int(x)*m.nV+v]
+		}
+		prev = l
+	}
+	empty := i == 0 && j == n && len(seg) == 0
+	if j < n {
+		t := m.t(prev, m.jLoc[r.jobs[j]])
+		if !(dep+t <= r.ls[j]) {
+			return inf
+		}
+		travel += t
+	} else if e := m.vEnd[v]; e >= 0 {
+		if !empty {
+			t := m.t(prev, e)
+			if !(dep+t <= m.shiftE[v]) {
+				return inf
+			}
+			travel += t
+		}
+	} else if !(dep <= m.shiftE[v]) {
+		return inf
+	}
+	oldTravel := r.travel - m.prefTravel(r, i-1)
+	if j < n {
+		oldTravel = r.ptr[j] - m.prefTravel(r, i-1)
+	}
+	oldSvc := m.prefSvc(r, j-1) - m.prefSvc(r, i-1)
+	oldPref := m.prefPref(r, j-1) - m.prefPref(r, i-1)
+	nt := r.travel - oldTravel + travel
+	if !(nt < inf) {
+		return inf
+	}
+	if empty {
+		return 0
+	}
+	return m.routeCost(nt, r.work-r.travel+nt-oldSvc+svc, r.pref-oldPref+pref)
+}
+
+// cross tries exchanging a[pu:pu+k1] with b[pv:pv+k2].
+func (s *search) cross(a *route, pu, k1 int, b *route, pv, k2 int, old float64) bool {
+	m := s.m
+	if pu+k1 > len(a.jobs) || pv+k2 > len(b.jobs) {
+		return false
+	}
+	segA, segB := a.jobs[pu:pu+k1], b.jobs[pv:pv+k2]
+	ca := m.replaceSeg(a, pu, pu+k1, segB)
+	if !(ca < old) {
+		return false
+	}
+	cb := m.replaceSeg(b, pv, pv+k2, segA)
+	if !(ca+cb < old-lsEps) {
+		return false
+	}
+	ja := make([]int32, 0, len(a.jobs)-k1+k2)
+	ja = append(append(append(ja, a.jobs[:pu]...), segB...), a.jobs[pu+k1:]...)
+	jb := make([]int32, 0, len(b.jobs)-k2+k1)
+	jb = append(append(append(jb, b.jobs[:pv]...), segA...), b.jobs[pv+k2:]...)
+	s.apply(a.v, ja, b.v, jb)
+	return true
 }
