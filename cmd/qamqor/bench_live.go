@@ -435,10 +435,9 @@ func eventID(line []byte) (int64, bool) {
 // by event id - first); the child then waits for the last event, ends its
 // clients and prints "result DELIVERED DUPS P50 P99 RSS".
 type benchChild struct {
-	cmd   *exec.Cmd
-	in    io.WriteCloser
-	out   *bufio.Scanner
-	ended chan error
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Scanner
 }
 
 func startBenchChild(ctx context.Context, url, token string, n int, first int64, rate int, duration time.Duration) (*benchChild, error) {
