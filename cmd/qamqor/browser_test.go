@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -189,8 +190,13 @@ func (tb *tab) waitJS(what, cond string, timeout time.Duration) {
 	}
 }
 
+// updateScreenshots refreshes the README's pictures:
+// go test ./cmd/qamqor -run TestBrowser -update-screenshots
+var updateScreenshots = flag.Bool("update-screenshots", false, "also write docs/screenshots/*.png")
+
 // screenshot saves the viewport as PNG under test-artifacts/ at the repo
-// root and, when docs is set, as docs/screenshots/<name>.png too.
+// root and, when docs is set and -update-screenshots given, as
+// docs/screenshots/<name>.png too.
 func (tb *tab) screenshot(name string, docs bool) {
 	tb.t.Helper()
 	ctx, cancel := context.WithTimeout(tb.ctx, 20*time.Second)
@@ -200,7 +206,7 @@ func (tb *tab) screenshot(name string, docs bool) {
 		tb.t.Fatalf("%s: screenshot: %v", tb.name, err)
 	}
 	dirs := []string{filepath.Join("..", "..", "test-artifacts")}
-	if docs {
+	if docs && *updateScreenshots {
 		dirs = append(dirs, filepath.Join("..", "..", "docs", "screenshots"))
 	}
 	for _, dir := range dirs {
