@@ -7,10 +7,10 @@ export DATABASE_URL=${DATABASE_URL:-postgres://qamqor:qamqor@localhost:5432/qamq
 bin/qamqor demo load
 bin/qamqor import-osm --skip-if-loaded testdata/osm/astana_roads_approx.osm.pbf
 addr=${QAMQOR_ADDR:-:8080}
+port=${addr##*:}
 cat <<MSG
 
-Qamqor is starting at http://localhost${addr#*:}/  (port ${addr##*:})
-  (open http://localhost:${addr##*:}/ in a browser)
+Qamqor is starting: open http://localhost:${port}/ in a browser.
 
 Demo logins (username / password):
   admin       / admin-demo       (admin: users, organisations, teams)
