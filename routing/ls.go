@@ -278,8 +278,9 @@ func (s *search) tryMoves(u, v int32) bool {
 		}
 	}
 	// CROSS-exchange (Taillard et al. 1997): swap the chains of 1-3 jobs
-	// starting at u and at v (1-1 is the plain swap below).
-	if m.maxDur[a.v] == 0 && m.maxDur[b.v] == 0 {
+	// starting at u and at v (1-1 is the plain swap below). Skipped on
+	// large instances, where the time is better spent on more iterations.
+	if !s.large && m.maxDur[a.v] == 0 && m.maxDur[b.v] == 0 {
 		for k1 := 1; k1 <= 3; k1++ {
 			for k2 := 1; k2 <= 3; k2++ {
 				if (k1 > 1 || k2 > 1) && s.cross(a, pu, k1, b, pv, k2, old) {

@@ -396,11 +396,15 @@ func (s *search) run(ctx context.Context) int {
 	if opt.BalanceWeight > 0 || opt.PreferenceBonus > 0 {
 		t0 += 0.1 * opt.PreferenceBonus
 	}
-	s.cost, s.pen = s.objective()
-	s.saveBest()
 	if m.nJ == 0 {
+		s.cost, s.pen = s.objective()
+		s.saveBest()
 		return 0
 	}
+	s.localSearch()
+	s.commit()
+	s.cost, s.pen = s.objective()
+	s.saveBest()
 	it := 0
 	progress := 0.0
 	for ; ; it++ {

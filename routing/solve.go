@@ -13,12 +13,20 @@ import (
 // Method: jobs are first inserted greedily at their cheapest feasible
 // positions (starting from p.Initial and the vehicles' Fixed prefixes), then
 // improved by SISR ruin-and-recreate with simulated-annealing acceptance
-// (Christiaens & Vanden Berghe 2020) and a local search (relocate, 2-opt*,
-// or-opt) on the best plan. Time-window feasibility of a move is tested in
-// O(1) with forward earliest / backward latest start times (Savelsbergh
-// 1992). The objective is lexicographic: first the number of unassigned
-// jobs weighted by priority, then travel time plus the optional balance
-// and preference terms.
+// (Christiaens & Vanden Berghe 2020, "Slack Induction by String Removals
+// for Vehicle Routing Problems", Transportation Science 54(2)), with an
+// occasional whole-route removal, and after every recreate a granular local
+// search around the reinserted jobs (relocate, swap, or-opt, CROSS-exchange,
+// 2-opt*, intra-route relocate and 2-opt); every new best gets a full local
+// search. Time-window feasibility of a move is tested in O(1) (O(chain
+// length) for chain moves) with forward earliest / backward latest start
+// times (Savelsbergh 1992; Vidal et al. 2013). The objective is
+// lexicographic: first the unassigned jobs weighted by priority (so a job
+// is never dropped to serve any number of lower-priority jobs), then travel
+// time plus the optional balance and preference terms.
+//
+// With Options.MaxIterations and no TimeLimit the result is deterministic
+// for a given Seed; with a TimeLimit it depends on machine speed.
 func Solve(ctx context.Context, p *Problem, opt Options) (*Solution, error) {
 	m, err := compile(p, opt)
 	if err != nil {
