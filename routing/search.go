@@ -66,6 +66,7 @@ type search struct {
 	// emptyLast: open new routes only when no used route can take a job.
 	emptyLast bool
 	xs        uint64 // xorshift state for blinks
+	start     time.Time
 }
 
 func newSearch(m *model, opt Options) *search {
@@ -390,7 +391,7 @@ func (s *search) run(ctx context.Context) int {
 	if maxIt <= 0 && opt.TimeLimit <= 0 {
 		maxIt = DefaultIterations
 	}
-	startT := time.Now()
+	startT := s.start
 	t0 := saT0 * m.scale
 	tf := saTf * m.scale
 	if opt.BalanceWeight > 0 || opt.PreferenceBonus > 0 {

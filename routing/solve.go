@@ -3,6 +3,7 @@ package routing
 import (
 	"context"
 	"math"
+	"time"
 )
 
 // Solve plans routes for p. It returns the best plan found when a limit in
@@ -28,11 +29,13 @@ import (
 // With Options.MaxIterations and no TimeLimit the result is deterministic
 // for a given Seed; with a TimeLimit it depends on machine speed.
 func Solve(ctx context.Context, p *Problem, opt Options) (*Solution, error) {
+	start := time.Now()
 	m, err := compile(p, opt)
 	if err != nil {
 		return nil, err
 	}
 	s := newSearch(m, opt)
+	s.start = start // the time limit includes compilation and construction
 	s.initial()
 	iters := s.run(ctx)
 	sol := s.extract()
