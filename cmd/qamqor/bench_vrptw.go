@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -33,6 +34,9 @@ func runBenchVRPTW(ctx context.Context, args []string) error {
 		fs.SetOutput(os.Stderr)
 		fmt.Fprintln(os.Stderr, "usage: qamqor bench vrptw [--time-limit 1s] [--seed N] [--bks FILE] [--routes-out DIR] FILE...")
 		fs.PrintDefaults()
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
 	}
 	files := fs.Args()
