@@ -113,8 +113,8 @@
   var PRIORITIES = ["normal", "high", "urgent"];
   var ASTANA = [51.1282, 71.4304];
 
+  var Q = window.qamqor, $ = Q.$, el = Q.el;
   var root, map, cluster, teamLayer, routeLayer, districtLayer, alertLayer, roadLayer, layerControl;
-  var csrf = "";
   var S = {
     requests: {}, // id → {p: properties, lat, lon, marker, shown}
     teams: {}, // id → {p, lat, lon, marker}
@@ -131,15 +131,6 @@
 
   // ---- helpers ----
 
-  function $(id) { return document.getElementById(id); }
-
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
-
   function safeColor(c) { return /^#[0-9a-fA-F]{3,8}$/.test(c || "") ? c : "#3366cc"; }
 
   function fmtTime(iso) {
@@ -149,36 +140,15 @@
     return d.toLocaleTimeString(I.lang() === "en" ? "en-GB" : I.lang() === "kk" ? "kk-KZ" : "ru-RU", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Almaty" });
   }
 
-  function key() {
-    return (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2);
-  }
-
   // api sends a JSON request and resolves with the decoded body; failures
-  // reject with an Error whose message is readable (the problem's detail).
+  // reject with an Error whose message is readable (the problem's detail,
+  // or this page's words for an ended session or a lost connection).
   function api(method, url, body, headers) {
-    var h = { Accept: "application/json" };
-    if (body !== undefined) h["Content-Type"] = "application/json";
-    if (method !== "GET") h["X-CSRF-Token"] = csrf;
-    Object.assign(h, headers || {});
-    return fetch(url, { method: method, headers: h, credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body) })
-      .then(function (res) {
-        var ct = res.headers.get("Content-Type") || "";
-        var p = ct.indexOf("json") >= 0 ? res.json().catch(function () { return null; }) : Promise.resolve(null);
-        return p.then(function (data) {
-          if (res.ok) return data;
-          var msg = res.status === 401 ? t("dispatch.session_expired")
-            : (data && (data.detail || data.title)) || (res.status + " " + res.statusText);
-          var e = new Error(msg);
-          e.status = res.status;
-          e.problem = data;
-          throw e;
-        });
-      }, function () {
-        var e = new Error(t("dispatch.network_error"));
-        e.network = true;
-        throw e;
-      });
+    return Q.api(method, url, body, { headers: headers }).catch(function (e) {
+      if (e.network) e.message = t("dispatch.network_error");
+      else if (e.status === 401) e.message = t("dispatch.session_expired");
+      throw e;
+    });
   }
 
   var noticeTimer = 0;
@@ -837,37 +807,6 @@
     });
   }
 
-  // ---- roads (when tiles cannot load) ----
-
-  var tiles, tileErrors = 0, tileLoads = 0, roadsOn = false;
-  function roadStyle(f) {
-    var h = f.properties.highway;
-    var w = h === "trunk" || h === "primary" ? 3 : h === "secondary" ? 2.2 : h === "tertiary" ? 1.6 : 1;
-    return { color: h === "trunk" || h === "primary" ? "#e8a33d" : "#8a96a3", weight: w, opacity: 0.9 };
-  }
-  function loadRoads() {
-    if (!roadsOn) return;
-    var b = map.getBounds();
-    var w = Math.max(b.getWest(), 71.0), s = Math.max(b.getSouth(), 50.9), e = Math.min(b.getEast(), 71.9), n = Math.min(b.getNorth(), 51.4);
-    if (e <= w || n <= s) return;
-    var bbox = [w, s, e, n].map(function (x) { return x.toFixed(5); }).join(",");
-    api("GET", "/api/roads?limit=20000&bbox=" + bbox).then(function (fc) {
-      roadLayer.clearLayers();
-      roadLayer.addData(fc);
-    }).catch(function () { /* the offline banner says enough */ });
-  }
-  function roadsFallback(on) {
-    if (on === roadsOn) return;
-    roadsOn = on;
-    $("tiles-banner").hidden = !on;
-    if (on) {
-      roadLayer.addTo(map);
-      loadRoads();
-    } else {
-      map.removeLayer(roadLayer);
-    }
-  }
-
   // ---- events ----
 
   function applyEvent(ev) {
@@ -1066,7 +1005,7 @@
     var body = { kind: kind, day: $("c-day").value, title: $("c-title").value, district_ids: checked("c-district").map(Number) };
     if (kind === "snowfall") body.snowfall_cm = $("c-snow").value === "" ? null : Number($("c-snow").value);
     else body.packages_per_address = Number($("c-pack").value) || 0;
-    campaignKey = campaignKey || key();
+    campaignKey = campaignKey || Q.uuid();
     var btn = e.target.querySelector("button[type=submit]");
     btn.disabled = true;
     api("POST", "/api/campaigns", body, { "Idempotency-Key": campaignKey }).then(function (c) {
@@ -1133,21 +1072,12 @@
     if (!root || !window.L) return;
     fit();
     window.addEventListener("resize", function () { debounce("fit", 100, fit); });
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    csrf = meta ? meta.content : "";
 
     map = L.map("map", { zoomControl: true, preferCanvas: false }).setView(ASTANA, 12);
-    tiles = L.tileLayer(root.dataset.tileTemplate, { maxZoom: 19, attribution: "© OpenStreetMap contributors" }).addTo(map);
-    tiles.on("tileerror", function () {
-      tileErrors++;
-      if (tileErrors >= 3 && tileErrors > tileLoads) roadsFallback(true);
-    });
-    tiles.on("tileload", function () {
-      tileLoads++;
-      if (roadsOn && tileLoads > tileErrors) roadsFallback(false);
-    });
-    roadLayer = L.geoJSON(null, { style: roadStyle, renderer: L.canvas({ padding: 0.3 }), interactive: false });
-    map.on("moveend", function () { if (roadsOn) debounce("roads", 400, loadRoads); });
+    // Without tiles (no internet) the map draws our own roads and says so.
+    roadLayer = qamqorMap.baseLayer(map, root.dataset.tileTemplate, {
+      onOffline: function (on) { $("tiles-banner").hidden = !on; }
+    }).roads;
     // Stop numbers only from street level: zoomed out they hide the clusters.
     var far = function () { map.getContainer().classList.toggle("far", map.getZoom() < 14); };
     map.on("zoomend", far);

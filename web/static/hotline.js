@@ -21,43 +21,19 @@
     });
   }
   function t(key, fallback) { return i18n ? i18n.t(key, fallback) : (fallback || key); }
-  function $(id) { return document.getElementById(id); }
-
-  function uuid() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    // randomUUID needs a secure context; plain-http LAN set-ups fall back.
-    var b = new Uint8Array(16);
-    crypto.getRandomValues(b);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
-    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
-  }
-
-  function csrf() {
-    var m = document.querySelector('meta[name="csrf-token"]');
-    return m ? m.content : "";
-  }
+  var Q = window.qamqor, $ = Q.$, uuid = Q.uuid;
 
   // api calls the JSON API and resolves to {status, body}; network
-  // failures reject.
+  // failures reject. An ended session says so and goes to the login page.
   function api(method, url, body, headers) {
-    var h = { "Accept": "application/json", "X-CSRF-Token": csrf() };
-    if (body !== undefined) h["Content-Type"] = "application/json";
-    for (var k in headers || {}) h[k] = headers[k];
-    return fetch(url, {
-      method: method, headers: h, credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body)
-    }).then(function (res) {
+    return Q.request(method, url, body, { headers: headers }).then(function (res) {
       if (res.status === 401) {
-        showFormError(t("hotline.session_expired", "Your session has ended; log in again."));
+        var p = $("form-error");
+        p.textContent = t("hotline.session_expired", "Your session has ended; log in again.");
+        p.hidden = false;
         window.location.assign("/login?next=" + encodeURIComponent("/hotline"));
       }
-      return res.text().then(function (txt) {
-        var data = null;
-        try { data = txt ? JSON.parse(txt) : null; } catch (e) { data = null; }
-        return { status: res.status, body: data };
-      });
+      return res;
     });
   }
 
@@ -229,9 +205,8 @@
       box.style.height = "18rem"; // CSSOM: the CSP forbids inline style attributes
       if (cfg && Array.isArray(cfg.center)) cityView = { center: cfg.center, zoom: cfg.zoom || 12 };
       map = L.map(box, { keyboard: false }).setView(cityView.center, cityView.zoom);
-      L.tileLayer(cfg && cfg.tile_url || "https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
-        maxZoom: 19, attribution: "© OpenStreetMap"
-      }).addTo(map);
+      // Without tiles (no internet) our own roads show where the pin is.
+      qamqorMap.baseLayer(map, cfg && cfg.tile_url || "https://tile.openstreetmap.org/{z}/{x}/{y}.png");
       // Keep the map out of the tab order: operators on the phone tab from
       // the address straight to the kind of help.
       box.setAttribute("tabindex", "-1");

@@ -95,29 +95,15 @@
     "reg.status": { kk: "Күйі", ru: "Статус", en: "Status" }
   });
   function t(key, fb) { return I ? I.t(key, fb) : (fb || key); }
-  function $(id) { return document.getElementById(id); }
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
-  function csrf() {
-    var m = document.querySelector('meta[name="csrf-token"]');
-    return m ? m.content : "";
-  }
+  var Q = window.qamqor, $ = Q.$, el = Q.el;
+  // api resolves to {status, body, total (X-Total-Count)}; an ended session
+  // goes to the login page; network failures reject.
   function api(method, url, body) {
-    var h = { "Accept": "application/json", "X-CSRF-Token": csrf() };
-    if (body !== undefined) h["Content-Type"] = "application/json";
-    return fetch(url, { method: method, headers: h, credentials: "same-origin", body: body === undefined ? undefined : JSON.stringify(body) })
-      .then(function (res) {
-        if (res.status === 401) window.location.assign("/login?next=" + encodeURIComponent("/registry"));
-        return res.text().then(function (txt) {
-          var data = null;
-          try { data = txt ? JSON.parse(txt) : null; } catch (e) { data = null; }
-          return { status: res.status, body: data, total: parseInt(res.headers.get("X-Total-Count") || "0", 10) };
-        });
-      });
+    return Q.request(method, url, body).then(function (res) {
+      if (res.status === 401) window.location.assign("/login?next=" + encodeURIComponent("/registry"));
+      res.total = parseInt(res.headers.get("X-Total-Count") || "0", 10);
+      return res;
+    });
   }
 
   var PAGE = 25;
@@ -486,7 +472,9 @@
     var m = maps[f.id];
     if (!m) {
       var map = window.L.map(box).setView(astana, 12);
-      if (tiles) window.L.tileLayer(tiles, { maxZoom: 19, attribution: "© OpenStreetMap" }).addTo(map);
+      // Without tiles (none configured, or no internet) our own roads show
+      // where the pin goes.
+      if (window.qamqorMap) window.qamqorMap.baseLayer(map, tiles);
       m = maps[f.id] = { map: map, marker: null };
       map.on("click", function (ev) { setPin(f, ev.latlng.lat, ev.latlng.lng); });
     }

@@ -55,13 +55,7 @@
     "status.cancelled": { kk: "Бас тартылды", ru: "Отменена", en: "Cancelled" }
   });
   function t(key, fb) { return I ? I.t(key, fb) : (fb || key); }
-  function $(id) { return document.getElementById(id); }
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
+  var Q = window.qamqor, $ = Q.$, el = Q.el;
   var SVG = "http://www.w3.org/2000/svg";
   function svgEl(tag, attrs, text) {
     var e = document.createElementNS(SVG, tag);
@@ -183,12 +177,9 @@
     var jobs = Array.prototype.map.call(document.querySelectorAll(".report"), function (sec) {
       var name = sec.getAttribute("data-name");
       sec.querySelector("a.csv").href = "/api/reports/" + name + ".csv" + qs;
-      return fetch("/api/reports/" + name + qs, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+      return Q.request("GET", "/api/reports/" + name + qs)
         .then(function (res) {
           if (res.status === 401) window.location.assign("/login?next=" + encodeURIComponent("/reports"));
-          return res.json().then(function (body) { return { status: res.status, body: body }; });
-        })
-        .then(function (res) {
           if (res.status !== 200) {
             err.textContent = t("rep.error", "Could not load the report:") + " " + ((res.body && res.body.detail) || res.status);
             err.hidden = false;

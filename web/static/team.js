@@ -83,47 +83,12 @@
     for (var k in vars || {}) s = s.split("{" + k + "}").join(String(vars[k]));
     return s;
   }
-  function $(id) { return document.getElementById(id); }
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
+  var Q = window.qamqor, $ = Q.$, el = Q.el, uuid = Q.uuid;
 
-  function uuid() {
-    if (window.crypto && crypto.randomUUID) {
-      try { return crypto.randomUUID(); } catch (e) { /* not a secure context */ }
-    }
-    var b = new Uint8Array(16);
-    if (window.crypto && crypto.getRandomValues) crypto.getRandomValues(b);
-    else for (var i = 0; i < 16; i++) b[i] = Math.floor(Math.random() * 256);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
-    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
-  }
-
-  function csrf() {
-    var m = document.querySelector('meta[name="csrf-token"]');
-    return m ? m.content : "";
-  }
-
-  // api resolves to {status, body}; network failures reject.
+  // api resolves to {status, body}, never from the HTTP cache; network
+  // failures reject.
   function api(method, url, body, headers) {
-    var h = { "Accept": "application/json", "X-CSRF-Token": csrf() };
-    if (body !== undefined) h["Content-Type"] = "application/json";
-    for (var k in headers || {}) h[k] = headers[k];
-    return fetch(url, {
-      method: method, headers: h, credentials: "same-origin", cache: "no-store",
-      body: body === undefined ? undefined : JSON.stringify(body)
-    }).then(function (res) {
-      return res.text().then(function (txt) {
-        var data = null;
-        try { data = txt ? JSON.parse(txt) : null; } catch (e) { data = null; }
-        return { status: res.status, body: data };
-      });
-    });
+    return Q.request(method, url, body, { headers: headers, cache: "no-store" });
   }
 
   function store(key, v) {
@@ -656,9 +621,8 @@
     function initMap() {
       if (!window.L || !$("team-map")) return;
       map = L.map("team-map", { zoomControl: true }).setView([51.1282, 71.4304], 12);
-      L.tileLayer(tileURL || "https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
-        maxZoom: 19, attribution: "© OpenStreetMap"
-      }).addTo(map);
+      // Without tiles (no internet) our own roads lead to the stops.
+      qamqorMap.baseLayer(map, tileURL || "https://tile.openstreetmap.org/{z}/{x}/{y}.png");
       pathLayer = L.layerGroup().addTo(map);
       stopLayer = L.layerGroup().addTo(map);
       meLayer = L.layerGroup().addTo(map);
