@@ -338,7 +338,43 @@ func Plan(ctx context.Context, in *PlanInput, scope PlanScope, rules PlanRules, 
 			limit = 45 * time.Second
 		}
 	}
-	sol, err := routing.Solve(ctx, p, routing.Options{TimeLimit: limit, Seed: 1, PreferenceBonus: rules.PreferenceBonusS, BalanceWeight: 0.05})
+	opts := routing.Options{TimeLimit: limit, Seed: 1, PreferenceBonus: rules.PreferenceBonusS, BalanceWeight: 0.05}
+	sol, err := routing.Solve(ctx, p, opts)
+	if err != nil && len(fixedOf) > 0 {
+		// Locked stops that no longer fit their team's shift (a team
+		// running late) make the problem infeasible as stated: such a team
+		// keeps its locked stops past its shift and takes nothing new.
+		for k := range p.Vehicles {
+			if v := &p.Vehicles[k]; len(v.Fixed) > 0 {
+				v.ShiftEnd, v.MaxDuration, v.MaxStops = 0, 0, len(v.Fixed)
+			}
+		}
+		sol, err = routing.Solve(ctx, p, opts)
+	}
+	if err != nil && len(fixedOf) > 0 {
+		// Still infeasible (a stop moved by hand to a team without the
+		// skill or the capacity): plan with the locked stops as a
+		// preferred starting order instead of a hard lock.
+		for k := range p.Vehicles {
+			v := &p.Vehicles[k]
+			if len(v.Fixed) == 0 {
+				continue
+			}
+			found := false
+			for i := range p.Initial {
+				if p.Initial[i].VehicleID == v.ID {
+					p.Initial[i].JobIDs = append(append([]string(nil), v.Fixed...), p.Initial[i].JobIDs...)
+					found = true
+				}
+			}
+			if !found {
+				p.Initial = append(p.Initial, routing.InitialRoute{VehicleID: v.ID, JobIDs: v.Fixed})
+			}
+			v.Fixed, v.MaxStops = nil, 0
+		}
+		fixedOf = map[int64]bool{}
+		sol, err = routing.Solve(ctx, p, opts)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("solve: %w", err)
 	}
