@@ -169,6 +169,23 @@ func eval[T any](tb *tab, expr string) T {
 
 // waitJS polls a JavaScript condition until it is true; an exception (the
 // page navigating, a hook not there yet) counts as not yet.
+// tryJS waits up to timeout for cond and reports whether it came true; it
+// never fails the test (for things that depend on the network, such as
+// whether map tiles load).
+func (tb *tab) tryJS(cond string, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!("+cond+")"))
+		cancel()
+		if err == nil && ok {
+			return true
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return false
+}
+
 func (tb *tab) waitJS(what, cond string, timeout time.Duration) {
 	tb.t.Helper()
 	deadline := time.Now().Add(timeout)
@@ -394,6 +411,9 @@ func TestBrowser(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("kind"), "snow_clearing"),
 		chromedp.SetValue(chromedp.ID("priority"), "urgent"),
 	)
+	// Without internet the tiles fail and our own roads are drawn instead;
+	// give them a moment so the screenshot shows where the pin is.
+	hotTab.tryJS(`document.querySelectorAll("#hotline-map .leaflet-overlay-pane path").length > 20`, 5*time.Second)
 	hotTab.screenshot("hotline", true)
 	hotTab.do("submit", 10*time.Second, chromedp.Click(chromedp.ID("submit")))
 	hotTab.waitJS("confirmation shown", `!document.getElementById("confirmation").hidden && document.getElementById("request-number").textContent !== ""`, 15*time.Second)

@@ -44,12 +44,12 @@ func newStack(t *testing.T) *stack {
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	env := []string{
-		"DATABASE_URL=" + dsn + sep + "search_path=" + db.Schema() + ",public",
-		"QAMQOR_GRAPH=" + filepath.Join("..", "..", "testdata", "osm", "astana_roads_approx.osm.pbf"),
-	}
+	env := []string{"DATABASE_URL=" + dsn + sep + "search_path=" + db.Schema() + ",public"}
 	bin := buildBinary(t)
+	// The same set-up as make run: demo data, then the road network into
+	// the database, where the server loads it from.
 	runQamqor(t, bin, env, "demo", "load")
+	runQamqor(t, bin, env, "import-osm", "--skip-if-loaded", filepath.Join("..", "..", "testdata", "osm", "astana_roads_approx.osm.pbf"))
 	return &stack{db: db, env: env, bin: bin}
 }
 
