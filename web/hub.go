@@ -48,7 +48,7 @@ const (
 	// to be written: at 100 events/s and 5,000 clients, one frame per
 	// event is 500,000 writes a second, more than two cores can do; a few
 	// events per frame is not.
-	DefaultLinger = 50 * time.Millisecond
+	DefaultLinger = 100 * time.Millisecond
 )
 
 // Close codes the hub sends besides the standard ones.
