@@ -41,7 +41,10 @@ install_pg() {
   local need=0
   command -v pg_ctlcluster >/dev/null || need=1
   local v; v=$(pg_major)
-  if [ -z "$v" ] || ! ls /usr/share/postgresql/"$v"/extension/postgis.control >/dev/null 2>&1; then need=1; fi
+  # Both the extension's control file and its library must be there (a
+  # half-removed package can leave one without the other).
+  if [ -z "$v" ] || [ ! -f /usr/share/postgresql/"$v"/extension/postgis.control ] ||
+     ! ls /usr/lib/postgresql/"$v"/lib/postgis-3*.so >/dev/null 2>&1; then need=1; fi
   if [ $need = 1 ]; then
     log "installing PostgreSQL and PostGIS with apt (first run only)"
     export DEBIAN_FRONTEND=noninteractive
