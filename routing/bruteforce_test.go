@@ -10,7 +10,8 @@ import (
 // by exhaustive enumeration: for every vehicle and job subset the best
 // feasible order over all permutations, then every disjoint combination.
 // It supports what randomProblem generates: one window per job, one
-// capacity dimension, closed routes.
+// capacity dimension, closed routes; each route is evaluated with its
+// vehicle's travel profile (Vehicle.Profile).
 func bruteForce(p *Problem) (served int, travel float64) {
 	w, t := bruteForceWeighted(p)
 	return int(w), t
@@ -23,12 +24,13 @@ func bruteForceWeighted(p *Problem) (score float64, travel float64) {
 	n := len(p.Jobs)
 	nS := 1 << n
 	simulate := func(v *Vehicle, order []int) float64 {
+		mat := p.matrixOf(v)
 		t, loc := v.ShiftStart, v.Start
 		var load int64
 		travel := 0.0
 		for _, ji := range order {
 			j := &p.Jobs[ji]
-			d := p.Matrix.Duration(loc, j.Location)
+			d := mat.Duration(loc, j.Location)
 			travel += d
 			t += d
 			if len(j.Windows) > 0 {
@@ -50,7 +52,7 @@ func bruteForceWeighted(p *Problem) (score float64, travel float64) {
 		}
 		d := 0.0
 		if v.End != NoEnd {
-			d = p.Matrix.Duration(loc, v.End)
+			d = mat.Duration(loc, v.End)
 		}
 		if t+d > v.ShiftEnd || load > v.Capacity[0] {
 			return math.Inf(1)

@@ -20,7 +20,7 @@ func near(a, b float64) bool {
 // dimension, max stops, fixed prefixes, time windows (except for fixed
 // jobs), shifts and max durations; that reported times follow the earliest
 // schedule; and that reported distances, durations and totals match the
-// matrix.
+// matrix of each vehicle's travel profile (Vehicle.Profile).
 func Check(p *Problem, s *Solution) error {
 	if err := p.Validate(); err != nil {
 		return err
@@ -54,6 +54,7 @@ func Check(p *Problem, s *Solution) error {
 		}
 		usedVeh[r.VehicleID] = true
 		v := &p.Vehicles[vi]
+		mat := p.matrixOf(v) // the vehicle's own travel profile
 		if len(r.Stops) == 0 {
 			return fmt.Errorf("check: vehicle %q has an empty route", v.ID)
 		}
@@ -112,11 +113,11 @@ func Check(p *Problem, s *Solution) error {
 				}
 				load[d] += dem
 			}
-			leg := p.Matrix.Duration(loc, job.Location)
+			leg := mat.Duration(loc, job.Location)
 			if math.IsInf(leg, 1) {
 				return fmt.Errorf("check: vehicle %q: leg %d->%d to job %q is unreachable", v.ID, loc, job.Location, job.ID)
 			}
-			dist += p.Matrix.Distance(loc, job.Location)
+			dist += mat.Distance(loc, job.Location)
 			tt += leg
 			arr := t + leg
 			start := arr
@@ -154,18 +155,18 @@ func Check(p *Problem, s *Solution) error {
 		}
 		ret := t
 		if v.End != NoEnd {
-			leg := p.Matrix.Duration(loc, v.End)
+			leg := mat.Duration(loc, v.End)
 			if math.IsInf(leg, 1) {
 				return fmt.Errorf("check: vehicle %q cannot return to its end", v.ID)
 			}
-			dist += p.Matrix.Distance(loc, v.End)
+			dist += mat.Distance(loc, v.End)
 			tt += leg
 			ret += leg
 		}
 		if v.ShiftEnd != 0 && ret > v.ShiftEnd+checkTol {
 			return fmt.Errorf("check: vehicle %q returns at %.6f after shift end %.6f", v.ID, ret, v.ShiftEnd)
 		}
-		first := p.Matrix.Duration(v.Start, p.Jobs[jobs[r.Stops[0].JobID]].Location)
+		first := mat.Duration(v.Start, p.Jobs[jobs[r.Stops[0].JobID]].Location)
 		depart := math.Max(v.ShiftStart, r.Stops[0].Start-first)
 		if !near(depart, r.Depart) || !near(ret, r.Return) {
 			return fmt.Errorf("check: vehicle %q depart/return reported %.6f/%.6f, simulated %.6f/%.6f", v.ID, r.Depart, r.Return, depart, ret)

@@ -33,9 +33,10 @@ func (m *model) depAt(r *route, i int) (int32, float64) {
 // be valid for a's vehicle: same end and shift end). It returns the travel
 // of the connecting leg, or +Inf if infeasible in time.
 func (m *model) join(a *route, i int, b *route, k int) float64 {
+	da := m.vd[a.v]
 	loc, dep := m.depAt(a, i)
 	if k < len(b.jobs) {
-		t := m.t(loc, m.jLoc[b.jobs[k]])
+		t := da.t(loc, m.jLoc[b.jobs[k]])
 		if !(dep+t <= b.ls[k]) {
 			return inf
 		}
@@ -45,7 +46,7 @@ func (m *model) join(a *route, i int, b *route, k int) float64 {
 		if i < 0 {
 			return 0 // empty route
 		}
-		t := m.t(loc, e)
+		t := da.t(loc, e)
 		if !(dep+t <= m.shiftE[a.v]) {
 			return inf
 		}
@@ -59,10 +60,10 @@ func (m *model) join(a *route, i int, b *route, k int) float64 {
 func (m *model) legOut(r *route, i int) float64 {
 	loc, _ := m.depAt(r, i)
 	if i+1 < len(r.jobs) {
-		return m.t(loc, m.jLoc[r.jobs[i+1]])
+		return m.vd[r.v].t(loc, m.jLoc[r.jobs[i+1]])
 	}
 	if e := m.vEnd[r.v]; e >= 0 && i >= 0 {
-		return m.t(loc, e)
+		return m.vd[r.v].t(loc, e)
 	}
 	return 0
 }
@@ -139,9 +140,11 @@ func (m *model) loadOK(a *route, i int, b *route, k int) bool {
 }
 
 // sameTail reports whether routes of vehicles a and b can exchange tails:
-// the backward latest times of one are valid for the other.
+// the backward latest times and prefix travel of one are valid for the
+// other (same end, shift end and travel profile).
 func (m *model) sameTail(a, b int) bool {
-	return m.vEnd[a] == m.vEnd[b] && m.shiftE[a] == m.shiftE[b] && m.maxDur[a] == 0 && m.maxDur[b] == 0
+	return m.vEnd[a] == m.vEnd[b] && m.shiftE[a] == m.shiftE[b] && m.maxDur[a] == 0 && m.maxDur[b] == 0 &&
+		m.vprof[a] == m.vprof[b]
 }
 
 // seqCost simulates vehicle v on jobs and returns the route cost, or +Inf
@@ -150,12 +153,13 @@ func (m *model) seqCost(v int, jobs []int32) float64 {
 	if m.maxStops[v] > 0 && len(jobs) > m.maxStops[v] {
 		return inf
 	}
+	vd := m.vd[v]
 	prev := m.vStart[v]
 	dep := m.shiftS[v]
 	travel, work, pref := 0.0, 0.0, 0.0
 	for _, j := range jobs {
 		l := m.jLoc[j]
-		t := m.t(prev, l)
+		t := vd.t(prev, l)
 		s := m.earliest(j, dep+t)
 		if !(s <= big) {
 			return inf
@@ -169,7 +173,7 @@ func (m *model) seqCost(v int, jobs []int32) float64 {
 		prev = l
 	}
 	if e := m.vEnd[v]; e >= 0 && len(jobs) > 0 {
-		t := m.t(prev, e)
+		t := vd.t(prev, e)
 		travel += t
 		dep += t
 	}
@@ -185,15 +189,16 @@ func (m *model) seqCost(v int, jobs []int32) float64 {
 // travelOf returns the travel time of vehicle v visiting jobs (a cheap
 // filter before the full simulation: within a route only travel changes).
 func (m *model) travelOf(v int, jobs []int32) float64 {
+	vd := m.vd[v]
 	prev := m.vStart[v]
 	t := 0.0
 	for _, j := range jobs {
 		l := m.jLoc[j]
-		t += m.t(prev, l)
+		t += vd.t(prev, l)
 		prev = l
 	}
 	if e := m.vEnd[v]; e >= 0 && len(jobs) > 0 {
-		t += m.t(prev, e)
+		t += vd.t(prev, e)
 	}
 	return t
 }
@@ -345,6 +350,7 @@ func (s *search) tailsCompat(r *route, k int, v int) bool {
 // removalCost returns r's cost without the job at position p, given the
 // travel of the leg that then joins p-1 and p+1.
 func (m *model) removalCost(r *route, p int, link float64) float64 {
+	vd := m.vd[r.v]
 	j := r.jobs[p]
 	var prevLoc int32
 	if p == 0 {
@@ -352,7 +358,7 @@ func (m *model) removalCost(r *route, p int, link float64) float64 {
 	} else {
 		prevLoc = m.jLoc[r.jobs[p-1]]
 	}
-	travel := r.travel - m.t(prevLoc, m.jLoc[j]) - m.legOut(r, p) + link
+	travel := r.travel - vd.t(prevLoc, m.jLoc[j]) - m.legOut(r, p) + link
 	if len(r.jobs) == 1 {
 		travel = 0
 	}
@@ -381,9 +387,10 @@ func (m *model) replaceCost(r *route, p int, j int32) float64 {
 	if m.maxDur[r.v] > 0 {
 		return inf
 	}
+	vd := m.vd[r.v]
 	loc, dep := m.depAt(r, p-1)
 	l := m.jLoc[j]
-	t1 := m.t(loc, l)
+	t1 := vd.t(loc, l)
 	st := m.earliest(j, dep+t1)
 	if !(st <= big) {
 		return inf
@@ -391,19 +398,19 @@ func (m *model) replaceCost(r *route, p int, j int32) float64 {
 	fin := st + m.svc[j]
 	var t2 float64
 	if p+1 < len(r.jobs) {
-		t2 = m.t(l, m.jLoc[r.jobs[p+1]])
+		t2 = vd.t(l, m.jLoc[r.jobs[p+1]])
 		if !(fin+t2 <= r.ls[p+1]) {
 			return inf
 		}
 	} else if e := m.vEnd[r.v]; e >= 0 {
-		t2 = m.t(l, e)
+		t2 = vd.t(l, e)
 		if !(fin+t2 <= m.shiftE[r.v]) {
 			return inf
 		}
 	} else if !(fin <= m.shiftE[r.v]) {
 		return inf
 	}
-	oldIn := m.t(loc, m.jLoc[old])
+	oldIn := vd.t(loc, m.jLoc[old])
 	oldOut := m.legOut(r, p)
 	travel := r.travel - oldIn - oldOut + t1 + t2
 	if !(travel < inf) {
@@ -426,6 +433,7 @@ func (s *search) intra(r *route, pu, pv int) bool {
 		return false
 	}
 	old := r.cost
+	vd := m.vd[r.v]
 	u := r.jobs[pu]
 	lu := m.jLoc[u]
 	// loc returns the location at position i (-1: start, n: end or -1).
@@ -442,7 +450,7 @@ func (s *search) intra(r *route, pu, pv int) bool {
 		if a < 0 || b < 0 {
 			return 0
 		}
-		return m.t(a, b)
+		return vd.t(a, b)
 	}
 	lv := loc(pv)
 	pPrev, pNext := loc(pu-1), loc(pu+1)
@@ -494,7 +502,7 @@ func (s *search) intra(r *route, pu, pv int) bool {
 	}
 	if hi-lo >= 1 && lo >= r.nFixed {
 		var d float64
-		if m.symmetric {
+		if vd.symmetric {
 			a, b := loc(lo-1), loc(hi+1)
 			d = tt(a, loc(hi)) + tt(loc(lo), b) - tt(a, loc(lo)) - tt(loc(hi), b)
 		} else {
@@ -582,7 +590,17 @@ func (s *search) orOpt(a *route, pu, k int, b *route, pv int, old float64) bool 
 	if !(link < inf) {
 		return false
 	}
+	// Travel inside the chain: on a's profile from a's prefix sums, on b's
+	// profile recomputed when b's vehicle travels by another matrix.
+	da, db := m.vd[a.v], m.vd[b.v]
 	segTravel := a.ptr[pu+k-1] - a.ptr[pu]
+	segTravelB := segTravel
+	if da != db {
+		segTravelB = 0
+		for x := 1; x < k; x++ {
+			segTravelB += db.t(m.jLoc[seg[x-1]], m.jLoc[seg[x]])
+		}
+	}
 	segSvc := a.psvc[pu+k-1] - m.prefSvc(a, pu-1)
 	var prevLoc int32
 	if pu == 0 {
@@ -590,7 +608,7 @@ func (s *search) orOpt(a *route, pu, k int, b *route, pv int, old float64) bool 
 	} else {
 		prevLoc = m.jLoc[a.jobs[pu-1]]
 	}
-	ta := a.travel - m.t(prevLoc, m.jLoc[seg[0]]) - segTravel - m.legOut(a, pu+k-1) + link
+	ta := a.travel - da.t(prevLoc, m.jLoc[seg[0]]) - segTravel - m.legOut(a, pu+k-1) + link
 	if pu == 0 && pu+k == len(a.jobs) {
 		ta = 0
 	}
@@ -603,12 +621,12 @@ func (s *search) orOpt(a *route, pu, k int, b *route, pv int, old float64) bool 
 			continue
 		}
 		loc, dep := m.depAt(b, q-1)
-		t1 := m.t(loc, m.jLoc[seg[0]])
+		t1 := db.t(loc, m.jLoc[seg[0]])
 		dep += t1
 		ok := true
 		for x, j := range seg {
 			if x > 0 {
-				dep += m.t(m.jLoc[seg[x-1]], m.jLoc[j])
+				dep += db.t(m.jLoc[seg[x-1]], m.jLoc[j])
 			}
 			st := m.earliest(j, dep)
 			if !(st <= big) {
@@ -624,23 +642,23 @@ func (s *search) orOpt(a *route, pu, k int, b *route, pv int, old float64) bool 
 		var t2, t3 float64
 		if q < len(b.jobs) {
 			nl := m.jLoc[b.jobs[q]]
-			t2 = m.t(last, nl)
+			t2 = db.t(last, nl)
 			if !(dep+t2 <= b.ls[q]) {
 				continue
 			}
-			t3 = m.t(loc, nl)
+			t3 = db.t(loc, nl)
 		} else if e := m.vEnd[b.v]; e >= 0 {
-			t2 = m.t(last, e)
+			t2 = db.t(last, e)
 			if !(dep+t2 <= m.shiftE[b.v]) {
 				continue
 			}
 			if len(b.jobs) > 0 {
-				t3 = m.t(loc, e)
+				t3 = db.t(loc, e)
 			}
 		} else if !(dep <= m.shiftE[b.v]) {
 			continue
 		}
-		tb := b.travel + t1 + segTravel + t2 - t3
+		tb := b.travel + t1 + segTravelB + t2 - t3
 		if !(tb < inf) {
 			continue
 		}
@@ -681,6 +699,7 @@ func (m *model) replaceSeg(r *route, i, j int, seg []int32) float64 {
 			return inf
 		}
 	}
+	vd := m.vd[v]
 	prev, dep := m.depAt(r, i-1)
 	travel, svc, pref := 0.0, 0.0, 0.0
 	for _, x := range seg {
@@ -688,7 +707,7 @@ func (m *model) replaceSeg(r *route, i, j int, seg []int32) float64 {
 			return inf
 		}
 		l := m.jLoc[x]
-		t := m.t(prev, l)
+		t := vd.t(prev, l)
 		travel += t
 		st := m.earliest(x, dep+t)
 		if !(st <= big) {
@@ -703,14 +722,14 @@ func (m *model) replaceSeg(r *route, i, j int, seg []int32) float64 {
 	}
 	empty := i == 0 && j == n && len(seg) == 0
 	if j < n {
-		t := m.t(prev, m.jLoc[r.jobs[j]])
+		t := vd.t(prev, m.jLoc[r.jobs[j]])
 		if !(dep+t <= r.ls[j]) {
 			return inf
 		}
 		travel += t
 	} else if e := m.vEnd[v]; e >= 0 {
 		if !empty {
-			t := m.t(prev, e)
+			t := vd.t(prev, e)
 			if !(dep+t <= m.shiftE[v]) {
 				return inf
 			}

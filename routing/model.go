@@ -58,6 +58,12 @@ type Vehicle struct {
 	MaxDuration float64
 	// MaxStops limits the number of jobs on the route. 0 = no limit.
 	MaxStops int
+	// Profile selects the travel matrix of this vehicle: 0 (the default)
+	// is Problem.Matrix, k >= 1 is Problem.Profiles[k-1]. Teams on foot and
+	// teams with a car travel at different speeds on different roads; every
+	// duration and distance of the vehicle's route (construction, search,
+	// schedules, reported totals and Check) is read from its own matrix.
+	Profile int
 	// Fixed lists job IDs locked to this vehicle (done or in progress):
 	// they stay first on the route, in this order. Their time windows are
 	// not enforced (they are already committed), but their demand, the
@@ -98,8 +104,17 @@ type InitialRoute struct {
 // Problem is a vehicle routing problem with time windows, capacities,
 // skills and priorities.
 type Problem struct {
-	// Matrix gives travel durations and distances between locations.
-	Matrix   Matrix
+	// Matrix gives travel durations and distances between locations. It is
+	// the travel profile of every vehicle with Profile 0.
+	Matrix Matrix
+	// Profiles are optional extra travel matrices (for example on foot or
+	// by car) over the SAME location indices as Matrix, so of the same
+	// Size: a vehicle with Profile k >= 1 travels by Profiles[k-1]. The
+	// solver's neighbour lists (which jobs are near each other) are based
+	// on Matrix only; costs and feasibility always use each vehicle's own
+	// profile. Each distinct matrix used costs one copy of its durations
+	// (see Solve) and matrices that are the same value are shared.
+	Profiles []Matrix
 	Vehicles []Vehicle
 	Jobs     []Job
 	// Initial is an optional starting solution. Jobs that do not fit where
@@ -237,8 +252,18 @@ func (v *Vehicle) shiftEnd() float64 {
 	return v.ShiftEnd
 }
 
+// matrixOf returns the travel matrix of vehicle v (its Profile); v.Profile
+// must be valid (see Validate).
+func (p *Problem) matrixOf(v *Vehicle) Matrix {
+	if v.Profile == 0 {
+		return p.Matrix
+	}
+	return p.Profiles[v.Profile-1]
+}
+
 // Validate reports the first structural error of the problem: bad location
-// indices, a matrix that is too small, negative durations or demands,
+// indices, a matrix that is too small, a profile matrix of another size or
+// a vehicle profile that does not exist, negative durations or demands,
 // duplicate IDs, unknown IDs in Fixed, Preferred or Initial. Solve calls it.
 func (p *Problem) Validate() error {
 	if p == nil {
@@ -248,6 +273,14 @@ func (p *Problem) Validate() error {
 		return fmt.Errorf("routing: problem has no matrix")
 	}
 	n := p.Matrix.Size()
+	for k, pm := range p.Profiles {
+		if pm == nil {
+			return fmt.Errorf("routing: profile %d has no matrix", k+1)
+		}
+		if pm.Size() != n {
+			return fmt.Errorf("routing: profile %d matrix has size %d, Matrix has size %d (profiles share the location indices)", k+1, pm.Size(), n)
+		}
+	}
 	loc := func(what string, i int) error {
 		if i < 0 || i >= n {
 			return fmt.Errorf("routing: %s location %d outside matrix of size %d", what, i, n)
@@ -306,6 +339,9 @@ func (p *Problem) Validate() error {
 				return err
 			}
 		}
+		if v.Profile < 0 || v.Profile > len(p.Profiles) {
+			return fmt.Errorf("routing: vehicle %q has profile %d, the problem has profiles 0..%d", v.ID, v.Profile, len(p.Profiles))
+		}
 		if math.IsNaN(v.ShiftStart) || math.IsNaN(v.ShiftEnd) || (v.ShiftEnd != 0 && v.ShiftEnd < v.ShiftStart) {
 			return fmt.Errorf("routing: vehicle %q has invalid shift [%v,%v]", v.ID, v.ShiftStart, v.ShiftEnd)
 		}
@@ -353,15 +389,20 @@ func (p *Problem) Validate() error {
 		}
 	}
 	// Durations must be non-negative (Unreachable is +Inf, allowed).
-	for i := 0; i < n; i++ {
-		for j := 0; j < n; j++ {
-			d := p.Matrix.Duration(i, j)
-			if d < 0 || math.IsNaN(d) {
-				return fmt.Errorf("routing: matrix duration %d->%d is %v", i, j, d)
-			}
-			if n > 2000 {
-				// Large matrices: sample the diagonal and first row only.
-				break
+	for k, mat := range append([]Matrix{p.Matrix}, p.Profiles...) {
+		for i := 0; i < n; i++ {
+			for j := 0; j < n; j++ {
+				d := mat.Duration(i, j)
+				if d < 0 || math.IsNaN(d) {
+					if k == 0 {
+						return fmt.Errorf("routing: matrix duration %d->%d is %v", i, j, d)
+					}
+					return fmt.Errorf("routing: profile %d matrix duration %d->%d is %v", k, i, j, d)
+				}
+				if n > 2000 {
+					// Large matrices: sample the diagonal and first row only.
+					break
+				}
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package routing
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"sort"
 	"strings"
 )
@@ -26,9 +27,12 @@ type model struct {
 	dim int
 
 	nL    int
-	flat  []float64 // nL*nL durations, or nil when too large
-	mat   Matrix
 	locOf []int // compact location -> matrix index
+	// prof holds one duration table per distinct travel matrix; prof[0]
+	// is Problem.Matrix (the neighbour lists are based on it). vd[v] is
+	// vehicle v's table: every cost and time of v's route reads it.
+	prof []*durations
+	vd   []*durations
 
 	jLoc   []int32
 	svc    []float64
@@ -47,6 +51,7 @@ type model struct {
 	fixed        [][]int32
 	fixedOf      []int32 // job -> vehicle, -1
 	vclass       []int32
+	vprof        []int32 // vehicle -> index in prof
 
 	compat   []bool    // nJ*nV
 	static   []Reason  // per job, ReasonNone if some vehicle can serve it alone
@@ -55,17 +60,71 @@ type model struct {
 	neigh    [][]int32
 	distDepo []float64
 	scale    float64 // typical short edge, for annealing temperatures
-	// symmetric: durations are symmetric (lets 2-opt reverse in O(1)).
-	symmetric bool
 	// allCompat: every job can go to every vehicle.
 	allCompat bool
 }
 
-func (m *model) t(a, b int32) float64 {
-	if m.flat != nil {
-		return m.flat[int(a)*m.nL+int(b)]
+// durations is the duration lookup of one travel matrix over the compact
+// locations: a flat copy when there are at most flatLimit locations, else
+// the Matrix itself.
+type durations struct {
+	flat  []float64 // nL*nL durations, or nil when too large
+	nL    int
+	mat   Matrix
+	locOf []int
+	// symmetric: durations are symmetric (lets 2-opt reverse in O(1)).
+	symmetric bool
+}
+
+// t returns the travel duration between compact locations a and b.
+func (d *durations) t(a, b int32) float64 {
+	if d.flat != nil {
+		return d.flat[int(a)*d.nL+int(b)]
 	}
-	return m.mat.Duration(m.locOf[a], m.locOf[b])
+	return d.mat.Duration(d.locOf[a], d.locOf[b])
+}
+
+// t0 returns the travel duration of profile 0 (Problem.Matrix), used where
+// no vehicle is involved (neighbour lists, scales).
+func (m *model) t0(a, b int32) float64 {
+	return m.prof[0].t(a, b)
+}
+
+// newDurations copies the durations of mat between the compact locations
+// (when they are at most flatLimit).
+func newDurations(mat Matrix, locOf []int) (*durations, error) {
+	n := len(locOf)
+	d := &durations{nL: n, mat: mat, locOf: locOf}
+	if n > flatLimit {
+		return d, nil
+	}
+	d.flat = make([]float64, n*n)
+	for a := 0; a < n; a++ {
+		for b := 0; b < n; b++ {
+			x := mat.Duration(locOf[a], locOf[b])
+			if x < 0 || math.IsNaN(x) {
+				return nil, fmt.Errorf("routing: matrix duration %d->%d is %v", locOf[a], locOf[b], x)
+			}
+			d.flat[a*n+b] = x
+		}
+	}
+	d.symmetric = true
+	for a := 0; a < n && d.symmetric; a++ {
+		for b := 0; b < a; b++ {
+			if d.flat[a*n+b] != d.flat[b*n+a] {
+				d.symmetric = false
+				break
+			}
+		}
+	}
+	return d, nil
+}
+
+// sameMatrix reports whether a and b are the same matrix value (pointers to
+// one matrix, or equal comparable values), so that they share one table.
+func sameMatrix(a, b Matrix) bool {
+	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
+	return ta == tb && ta.Comparable() && a == b
 }
 
 // earliest returns the earliest service start of job j for arrival a, or
@@ -120,7 +179,7 @@ func compile(p *Problem, opt Options) (*model, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	m := &model{p: p, nJ: len(p.Jobs), nV: len(p.Vehicles), mat: p.Matrix}
+	m := &model{p: p, nJ: len(p.Jobs), nV: len(p.Vehicles)}
 	for _, v := range p.Vehicles {
 		m.dim = max(m.dim, len(v.Capacity))
 	}
@@ -152,26 +211,39 @@ func compile(p *Problem, opt Options) (*model, error) {
 		}
 	}
 	m.nL = len(m.locOf)
-	if m.nL <= flatLimit {
-		m.flat = make([]float64, m.nL*m.nL)
-		for a := 0; a < m.nL; a++ {
-			for b := 0; b < m.nL; b++ {
-				d := p.Matrix.Duration(m.locOf[a], m.locOf[b])
-				if d < 0 || math.IsNaN(d) {
-					return nil, fmt.Errorf("routing: matrix duration %d->%d is %v", m.locOf[a], m.locOf[b], d)
-				}
-				m.flat[a*m.nL+b] = d
-			}
-		}
-		m.symmetric = true
-		for a := 0; a < m.nL && m.symmetric; a++ {
-			for b := 0; b < a; b++ {
-				if m.flat[a*m.nL+b] != m.flat[b*m.nL+a] {
-					m.symmetric = false
+	// One duration table per distinct matrix among Matrix and the profiles
+	// that vehicles use.
+	d0, err := newDurations(p.Matrix, m.locOf)
+	if err != nil {
+		return nil, err
+	}
+	m.prof = []*durations{d0}
+	m.vprof = make([]int32, m.nV)
+	m.vd = make([]*durations, m.nV)
+	profIdx := map[int]int32{0: 0}
+	for i, v := range p.Vehicles {
+		k, ok := profIdx[v.Profile]
+		if !ok {
+			mat := p.matrixOf(&p.Vehicles[i])
+			k = -1
+			for x, d := range m.prof {
+				if sameMatrix(d.mat, mat) {
+					k = int32(x)
 					break
 				}
 			}
+			if k < 0 {
+				d, err := newDurations(mat, m.locOf)
+				if err != nil {
+					return nil, fmt.Errorf("%w (profile %d)", err, v.Profile)
+				}
+				k = int32(len(m.prof))
+				m.prof = append(m.prof, d)
+			}
+			profIdx[v.Profile] = k
 		}
+		m.vprof[i] = k
+		m.vd[i] = m.prof[k]
 	}
 
 	// Jobs.
@@ -259,7 +331,7 @@ func compile(p *Problem, opt Options) (*model, error) {
 	for i, v := range p.Vehicles {
 		sk := append([]string(nil), v.Skills...)
 		sort.Strings(sk)
-		key := fmt.Sprintf("%d|%d|%v|%v|%v|%v|%d|%s", v.Start, v.End, v.ShiftStart, v.ShiftEnd, v.Capacity, v.MaxDuration, v.MaxStops, strings.Join(sk, ","))
+		key := fmt.Sprintf("%d|%d|%v|%v|%v|%v|%d|%d|%s", v.Start, v.End, v.ShiftStart, v.ShiftEnd, v.Capacity, v.MaxDuration, v.MaxStops, m.vprof[i], strings.Join(sk, ","))
 		if len(v.Fixed) > 0 || (m.pref != nil && preferred[v.ID]) {
 			key = "unique|" + v.ID
 		}
@@ -310,7 +382,7 @@ func compile(p *Problem, opt Options) (*model, error) {
 		for j := 0; j < m.nJ; j++ {
 			work += m.svc[j]
 			if len(m.neigh[j]) > 0 {
-				work += m.t(m.jLoc[j], m.jLoc[m.neigh[j][0]])
+				work += m.t0(m.jLoc[j], m.jLoc[m.neigh[j][0]])
 			}
 		}
 		mean := work / float64(max(1, m.nV))
@@ -348,10 +420,11 @@ func (m *model) compileCompat() {
 				continue
 			}
 			stage := ReasonUnreachable
-			t1 := m.t(m.vStart[v], m.jLoc[j])
+			vd := m.vd[v]
+			t1 := vd.t(m.vStart[v], m.jLoc[j])
 			t2 := 0.0
 			if m.vEnd[v] >= 0 {
-				t2 = m.t(m.jLoc[j], m.vEnd[v])
+				t2 = vd.t(m.jLoc[j], m.vEnd[v])
 			}
 			if t1 < inf && t2 < inf {
 				stage = ReasonCapacity
@@ -422,7 +495,7 @@ func (m *model) compileNeighbours(k int) {
 	sum, cnt := 0.0, 0
 	for a := 0; a < n; a++ {
 		if m.nV > 0 {
-			m.distDepo[a] = m.t(m.vStart[0], m.jLoc[a])
+			m.distDepo[a] = m.vd[0].t(m.vStart[0], m.jLoc[a])
 		}
 		la := m.jLoc[a]
 		if k >= n-1 {
@@ -430,7 +503,7 @@ func (m *model) compileNeighbours(k int) {
 			for b := 0; b < n; b++ {
 				if b != a {
 					lb := m.jLoc[b]
-					buf = append(buf, cand{math.Min(m.t(la, lb), m.t(lb, la)), int32(b)})
+					buf = append(buf, cand{math.Min(m.t0(la, lb), m.t0(lb, la)), int32(b)})
 				}
 			}
 			sort.Slice(buf, func(x, y int) bool {
@@ -452,7 +525,7 @@ func (m *model) compileNeighbours(k int) {
 					continue
 				}
 				lb := m.jLoc[b]
-				c := cand{math.Min(m.t(la, lb), m.t(lb, la)), int32(b)}
+				c := cand{math.Min(m.t0(la, lb), m.t0(lb, la)), int32(b)}
 				if len(heap) == k {
 					if !less(heap[0], c) {
 						continue
@@ -500,7 +573,7 @@ func (m *model) compileNeighbours(k int) {
 			}
 		}
 		if len(m.neigh[a]) > 0 {
-			d := m.t(la, m.jLoc[m.neigh[a][0]])
+			d := m.t0(la, m.jLoc[m.neigh[a][0]])
 			if d < inf {
 				sum += d
 				cnt++

@@ -23,6 +23,10 @@ type route struct {
 	pref   float64
 	cost   float64 // travel + pref + balance
 	nFixed int
+	// broken: the last update found the route infeasible (a ruin can leave
+	// an unreachable leg, or a later arrival on a matrix without the
+	// triangle inequality); the search never accepts such a state.
+	broken bool
 }
 
 // update recomputes all derived data of r; it reports whether the route is
@@ -46,6 +50,7 @@ func (m *model) update(r *route, where, pos []int32) bool {
 		r.load[d] = 0
 	}
 	v := r.v
+	vd := m.vd[v]
 	prev := m.vStart[v]
 	dep := m.shiftS[v]
 	travel, work, pref := 0.0, 0.0, 0.0
@@ -56,7 +61,7 @@ func (m *model) update(r *route, where, pos []int32) bool {
 			pos[j] = int32(i)
 		}
 		l := m.jLoc[j]
-		tt := m.t(prev, l)
+		tt := vd.t(prev, l)
 		travel += tt
 		s := m.earliest(j, dep+tt)
 		if !(s <= big) {
@@ -77,7 +82,7 @@ func (m *model) update(r *route, where, pos []int32) bool {
 	}
 	L := m.shiftE[v]
 	if e := m.vEnd[v]; e >= 0 && n > 0 {
-		tt := m.t(prev, e)
+		tt := vd.t(prev, e)
 		travel += tt
 		L -= tt
 	}
@@ -89,7 +94,7 @@ func (m *model) update(r *route, where, pos []int32) bool {
 		ls := m.latest(j, L-m.svc[j])
 		r.ls[i] = ls
 		if i > 0 {
-			L = ls - m.t(m.jLoc[r.jobs[i-1]], m.jLoc[j])
+			L = ls - vd.t(m.jLoc[r.jobs[i-1]], m.jLoc[j])
 		}
 	}
 	work += travel
@@ -106,6 +111,7 @@ func (m *model) update(r *route, where, pos []int32) bool {
 	if m.maxStops[v] > 0 && n > m.maxStops[v] {
 		ok = false
 	}
+	r.broken = !ok
 	return ok
 }
 
@@ -114,6 +120,7 @@ func (m *model) update(r *route, where, pos []int32) bool {
 // leaving the start just in time for the first job to arriving at the end
 // (or finishing the last job of an open route). Infeasible: +Inf.
 func (m *model) duration(v int, jobs []int32, ins int32, at int) float64 {
+	vd := m.vd[v]
 	prev := m.vStart[v]
 	dep := m.shiftS[v]
 	first := -1.0
@@ -130,7 +137,7 @@ func (m *model) duration(v int, jobs []int32, ins int32, at int) float64 {
 			j = jobs[k]
 			k++
 		}
-		tt := m.t(prev, m.jLoc[j])
+		tt := vd.t(prev, m.jLoc[j])
 		s := m.earliest(j, dep+tt)
 		if !(s <= big) {
 			return inf
@@ -142,7 +149,7 @@ func (m *model) duration(v int, jobs []int32, ins int32, at int) float64 {
 		prev = m.jLoc[j]
 	}
 	if e := m.vEnd[v]; e >= 0 {
-		dep += m.t(prev, e)
+		dep += vd.t(prev, e)
 	}
 	if n == 0 {
 		return 0
@@ -155,6 +162,7 @@ func (m *model) duration(v int, jobs []int32, ins int32, at int) float64 {
 // caller once per route.
 func (m *model) insertCost(r *route, j int32, i int) float64 {
 	v := r.v
+	vd := m.vd[v]
 	n := len(r.jobs)
 	var prev int32
 	var dep float64
@@ -165,7 +173,7 @@ func (m *model) insertCost(r *route, j int32, i int) float64 {
 		prev, dep = m.jLoc[pj], r.es[i-1]+m.svc[pj]
 	}
 	l := m.jLoc[j]
-	t1 := m.t(prev, l)
+	t1 := vd.t(prev, l)
 	s := m.earliest(j, dep+t1)
 	if !(s <= big) {
 		return inf
@@ -174,24 +182,26 @@ func (m *model) insertCost(r *route, j int32, i int) float64 {
 	var delta float64
 	if i < n {
 		nl := m.jLoc[r.jobs[i]]
-		t2 := m.t(l, nl)
+		t2 := vd.t(l, nl)
 		if !(fin+t2 <= r.ls[i]) {
 			return inf
 		}
-		delta = t1 + t2 - m.t(prev, nl)
+		delta = t1 + t2 - vd.t(prev, nl)
 	} else if e := m.vEnd[v]; e >= 0 {
-		t2 := m.t(l, e)
+		t2 := vd.t(l, e)
 		if !(fin+t2 <= m.shiftE[v]) {
 			return inf
 		}
-		delta = t1 + t2 - m.t(prev, e)
+		delta = t1 + t2 - vd.t(prev, e)
 	} else {
 		if !(fin <= m.shiftE[v]) {
 			return inf
 		}
 		delta = t1
 	}
-	if !(delta < inf) {
+	// A route broken by a ruin can have an unreachable leg prev -> next:
+	// then delta is -Inf (or NaN), which is no bargain but infeasible.
+	if math.IsInf(delta, 0) || delta != delta {
 		return inf
 	}
 	c := delta
@@ -239,6 +249,13 @@ func (m *model) scanRoute(r *route, j int32, best float64, blink uint64, x *uint
 		return best, bi
 	}
 	n := len(r.jobs)
+	// The durations are read from the flat copy inline (a call to
+	// durations.t is not inlined).
+	vd := m.vd[v]
+	if vd.flat == nil {
+		return m.scanRouteMatrix(r, j, best, blink, x)
+	}
+	flat, nL := vd.flat, vd.nL
 	l := m.jLoc[j]
 	svc := m.svc[j]
 	extra := 0.0
@@ -271,7 +288,7 @@ func (m *model) scanRoute(r *route, j int32, best float64, blink uint64, x *uint
 				continue
 			}
 		}
-		t1 := m.t(prev, l)
+		t1 := flat[int(prev)*nL+int(l)]
 		a := dep + t1
 		var s float64
 		if single {
@@ -292,17 +309,17 @@ func (m *model) scanRoute(r *route, j int32, best float64, blink uint64, x *uint
 		var delta float64
 		if i < n {
 			nl := m.jLoc[r.jobs[i]]
-			t2 := m.t(l, nl)
+			t2 := flat[int(l)*nL+int(nl)]
 			if !(fin+t2 <= r.ls[i]) {
 				continue
 			}
-			delta = t1 + t2 - m.t(prev, nl)
+			delta = t1 + t2 - flat[int(prev)*nL+int(nl)]
 		} else if e := m.vEnd[v]; e >= 0 {
-			t2 := m.t(l, e)
+			t2 := flat[int(l)*nL+int(e)]
 			if !(fin+t2 <= m.shiftE[v]) {
 				continue
 			}
-			delta = t1 + t2 - m.t(prev, e)
+			delta = t1 + t2 - flat[int(prev)*nL+int(e)]
 		} else {
 			if !(fin <= m.shiftE[v]) {
 				continue
@@ -318,6 +335,29 @@ func (m *model) scanRoute(r *route, j int32, best float64, blink uint64, x *uint
 			c += balW * (w*w - work*work)
 		}
 		if c < best {
+			best, bi = c, i
+		}
+	}
+	*x = xs
+	return best, bi
+}
+
+// scanRouteMatrix is scanRoute for a profile without a flat copy of its
+// durations (more than flatLimit locations): insertCost at every position,
+// with the same blinks.
+func (m *model) scanRouteMatrix(r *route, j int32, best float64, blink uint64, x *uint64) (float64, int) {
+	bi := -1
+	xs := *x
+	for i := r.nFixed; i <= len(r.jobs); i++ {
+		if blink > 0 {
+			xs ^= xs << 13
+			xs ^= xs >> 7
+			xs ^= xs << 17
+			if xs < blink {
+				continue
+			}
+		}
+		if c := m.insertCost(r, j, i); c < best {
 			best, bi = c, i
 		}
 	}

@@ -140,6 +140,9 @@ func (s *search) objective() (float64, float64) {
 	for v := range s.routes {
 		if len(s.routes[v].jobs) > 0 {
 			c += s.routes[v].cost
+			if s.routes[v].broken {
+				c = inf
+			}
 		}
 	}
 	p := 0.0
@@ -452,7 +455,7 @@ func (s *search) run(ctx context.Context) int {
 		s.emptyLast = false
 		s.localSearchOn(s.lsOrder, 2)
 		c, p := s.objective()
-		accept := p < oldPen || (p == oldPen && c < oldCost-temp*math.Log(s.rng.Float64()))
+		accept := c < inf && (p < oldPen || (p == oldPen && c < oldCost-temp*math.Log(s.rng.Float64())))
 		if accept {
 			s.commit()
 			s.cost, s.pen = c, p

@@ -95,31 +95,33 @@ func (s *search) extract() *Solution {
 			continue
 		}
 		veh := &p.Vehicles[v]
+		vd := m.vd[v]
+		mat := p.matrixOf(veh)
 		rt := Route{VehicleID: veh.ID}
 		prevM := veh.Start
 		prev := m.vStart[v]
 		dep := veh.ShiftStart
 		for i, j := range r.jobs {
 			job := &p.Jobs[j]
-			tt := m.t(prev, m.jLoc[j])
+			tt := vd.t(prev, m.jLoc[j])
 			arr := dep + tt
 			st := m.earliest(j, arr)
 			if i == 0 {
 				rt.Depart = math.Max(veh.ShiftStart, st-tt)
 			}
 			rt.TravelTime += tt
-			rt.Distance += p.Matrix.Distance(prevM, job.Location)
+			rt.Distance += mat.Distance(prevM, job.Location)
 			dep = st + job.Service
 			rt.Stops = append(rt.Stops, Stop{JobID: job.ID, Location: job.Location, Arrival: arr, Start: st, Departure: dep})
 			prev, prevM = m.jLoc[j], job.Location
 			sol.Served++
 		}
-		rt.Stops[0].Arrival = math.Min(rt.Stops[0].Start, rt.Depart+m.t(m.vStart[v], m.jLoc[r.jobs[0]]))
+		rt.Stops[0].Arrival = math.Min(rt.Stops[0].Start, rt.Depart+vd.t(m.vStart[v], m.jLoc[r.jobs[0]]))
 		rt.Return = dep
 		if veh.End != NoEnd {
-			tt := m.t(prev, m.vEnd[v])
+			tt := vd.t(prev, m.vEnd[v])
 			rt.TravelTime += tt
-			rt.Distance += p.Matrix.Distance(prevM, veh.End)
+			rt.Distance += mat.Distance(prevM, veh.End)
 			rt.Return = dep + tt
 		}
 		rt.Duration = rt.Return - rt.Depart
