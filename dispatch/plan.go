@@ -266,11 +266,16 @@ func Plan(ctx context.Context, in *PlanInput, scope PlanScope, rules PlanRules, 
 			skills = append(skills, "car")
 		}
 		vid := strconv.FormatInt(t.ID, 10)
+		// Profile 0 is the car matrix, 1 the walking one.
+		profile := 0
+		if ModeOf(t.HasVehicle) == OnFoot {
+			profile = 1
+		}
 		vehicles = append(vehicles, routing.Vehicle{
 			ID: vid, Start: len(pts), End: routing.NoEnd,
 			ShiftStart: secs(start), ShiftEnd: secs(end),
 			Capacity: []int64{int64(t.CapacityPackages)},
-			Skills:   skills, Fixed: fixed,
+			Skills:   skills, Fixed: fixed, Profile: profile,
 		})
 		if len(init) > 0 {
 			initial = append(initial, routing.InitialRoute{VehicleID: vid, JobIDs: init})
@@ -325,12 +330,23 @@ func Plan(ctx context.Context, in *PlanInput, scope PlanScope, rules PlanRules, 
 		out.Seconds = time.Since(started).Seconds()
 		return out, nil
 	}
-	m, err := travel.Matrix(ctx, pts)
+	m, err := travel.Matrix(ctx, pts, ByCar)
 	if err != nil {
 		return nil, fmt.Errorf("travel matrix: %w", err)
 	}
+	matrices := []routing.Matrix{m}
+	for _, v := range vehicles {
+		if v.Profile == 1 {
+			foot, err := travel.Matrix(ctx, pts, OnFoot)
+			if err != nil {
+				return nil, fmt.Errorf("walking matrix: %w", err)
+			}
+			matrices = append(matrices, foot)
+			break
+		}
+	}
 	progress(30, fmt.Sprintf("solving %d requests with %d teams", len(jobs), len(vehicles)))
-	p := &routing.Problem{Matrix: m, Vehicles: vehicles, Jobs: jobs, Initial: initial}
+	p := &routing.Problem{Matrix: m, Profiles: matrices[1:], Vehicles: vehicles, Jobs: jobs, Initial: initial}
 	limit := time.Duration(scope.TimeLimitS * float64(time.Second))
 	if limit == 0 {
 		limit = time.Duration(2+len(jobs)/100) * time.Second
@@ -390,23 +406,25 @@ func Plan(ctx context.Context, in *PlanInput, scope PlanScope, rules PlanRules, 
 		if t.Live != nil {
 			pr.LiveID = t.Live.ID
 		}
-		path := []orb.Point{pts[vehicles[indexOfVehicle(vehicles, r.VehicleID)].Start]}
-		prevLoc := vehicles[indexOfVehicle(vehicles, r.VehicleID)].Start
+		v := vehicles[indexOfVehicle(vehicles, r.VehicleID)]
+		vm, mode := matrices[v.Profile], ModeOf(t.HasVehicle)
+		path := []orb.Point{pts[v.Start]}
+		prevLoc := v.Start
 		for _, s := range r.Stops {
 			id, _ := strconv.ParseInt(s.JobID, 10, 64)
 			req := reqByID[id]
 			pr.Stops = append(pr.Stops, PlannedStop{
 				RequestID:     id,
 				ETA:           day.Add(time.Duration(s.Start * float64(time.Second))),
-				TravelS:       m.Duration(prevLoc, s.Location),
-				DistanceM:     m.Distance(prevLoc, s.Location),
+				TravelS:       vm.Duration(prevLoc, s.Location),
+				DistanceM:     vm.Distance(prevLoc, s.Location),
 				LanguageMatch: req != nil && req.PreferredLanguage != "" && hasAny(t.Languages, req.PreferredLanguage),
 				Locked:        fixedOf[id],
 			})
 			prevLoc = s.Location
 			path = append(path, pts[s.Location])
 		}
-		if geom, _, _, err := travel.Path(ctx, path); err == nil {
+		if geom, _, _, err := travel.Path(ctx, path, mode); err == nil {
 			pr.Geometry = geom
 		} else {
 			pr.Geometry = orb.LineString(path)

@@ -56,3 +56,28 @@ func TestPlanLockedStopPastShift(t *testing.T) {
 		t.Errorf("locked stop on team %d, want it kept on team 1", placed[1000])
 	}
 }
+
+// A team without a vehicle walks: its legs are timed on the walking matrix.
+func TestPlanWalkingTeam(t *testing.T) {
+	rules := dispatch.DefaultPlanRules()
+	lead := adult(1)
+	walkers := dispatch.PlanTeam{
+		Team: dispatch.Team{ID: 1, Name: "Walkers", Base: orb.Point{71.40, 51.15}, CapacityPackages: 10, Skills: []string{"shovels"},
+			ShiftStart: "09:00", ShiftEnd: "18:00", Active: true},
+		Members: []dispatch.Volunteer{lead}, Lead: &lead,
+	}
+	req := orb.Point{71.41, 51.15}
+	in := &dispatch.PlanInput{Now: time.Date(2026, 12, 1, 7, 0, 0, 0, rules.Location), Teams: []dispatch.PlanTeam{walkers},
+		Requests: []dispatch.PlanRequest{{ID: 7, Kind: dispatch.SnowClearing, Location: req, Priority: dispatch.Normal, ServiceMinutes: 30, Status: dispatch.StatusNew}}}
+	out, err := dispatch.Plan(context.Background(), in, dispatch.PlanScope{Day: "2026-12-01", TimeLimitS: 0.1}, rules, dispatch.HaversineTravel{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Routes) != 1 || len(out.Routes[0].Stops) != 1 {
+		t.Fatalf("routes=%+v, want one stop", out.Routes)
+	}
+	foot, _ := dispatch.HaversineTravel{}.Matrix(context.Background(), []orb.Point{walkers.Base, req}, dispatch.OnFoot)
+	if got, want := out.Routes[0].Stops[0].TravelS, foot.Duration(0, 1); got != want {
+		t.Fatalf("TravelS=%.0f, want the walking time %.0f", got, want)
+	}
+}

@@ -16,20 +16,31 @@ import (
 // routing.Unreachable, so the planner leaves it unassigned with that reason
 // instead of inventing a number.
 type RoadTravel struct {
+	// Router is the car network; Foot the walking one (footpaths too, at
+	// walking speed). A nil Foot walks on the car router's roads.
 	Router     *geo.Router
+	Foot       *geo.Router
 	SnapLimitM float64
+}
+
+func (t RoadTravel) router(mode Mode) *geo.Router {
+	if mode == OnFoot && t.Foot != nil {
+		return t.Foot
+	}
+	return t.Router
 }
 
 // Kind returns "road".
 func (RoadTravel) Kind() string { return "road" }
 
 // Matrix implements Travel.
-func (t RoadTravel) Matrix(ctx context.Context, pts []orb.Point) (routing.Matrix, error) {
+func (t RoadTravel) Matrix(ctx context.Context, pts []orb.Point, mode Mode) (routing.Matrix, error) {
+	r := t.router(mode)
 	n := len(pts)
 	var snaps []geo.Snap
 	var idx []int // idx[k] = index in pts of snaps[k]
 	for i, p := range pts {
-		s, err := t.Router.Snap(p, t.SnapLimitM)
+		s, err := r.Snap(p, t.SnapLimitM)
 		var se *geo.SnapError
 		if errors.As(err, &se) {
 			continue
@@ -42,7 +53,7 @@ func (t RoadTravel) Matrix(ctx context.Context, pts []orb.Point) (routing.Matrix
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	sec, m := t.Router.CH.ManyToMany(snaps, snaps)
+	sec, m := r.CH.ManyToMany(snaps, snaps)
 	dur := make([]float64, n*n)
 	dist := make([]float64, n*n)
 	for i := range dur {
@@ -63,14 +74,15 @@ func (t RoadTravel) Matrix(ctx context.Context, pts []orb.Point) (routing.Matrix
 
 // Path implements Travel: the road polyline through pts, with straight
 // segments where a leg has no road route.
-func (t RoadTravel) Path(ctx context.Context, pts []orb.Point) (orb.LineString, float64, float64, error) {
+func (t RoadTravel) Path(ctx context.Context, pts []orb.Point, mode Mode) (orb.LineString, float64, float64, error) {
+	r := t.router(mode)
 	var line orb.LineString
 	var dist, dur float64
 	for i := 1; i < len(pts); i++ {
 		if err := ctx.Err(); err != nil {
 			return nil, 0, 0, err
 		}
-		leg, err := t.Router.Route(pts[i-1], pts[i], t.SnapLimitM)
+		leg, err := r.Route(pts[i-1], pts[i], t.SnapLimitM)
 		if err != nil || math.IsInf(leg.Seconds, 0) || len(leg.Geom) == 0 {
 			if len(line) == 0 {
 				line = append(line, pts[i-1])

@@ -164,6 +164,7 @@ type RouteFilter struct {
 type ScheduleInput struct {
 	RouteID int64
 	TeamID  int64
+	Mode    Mode
 	From    orb.Point
 	At      time.Time
 	// Done are the places already visited, drawn before From.
@@ -201,7 +202,7 @@ func RecomputeRoute(ctx context.Context, store RouteStore, travel Travel, routeI
 	if err != nil {
 		return err
 	}
-	times, err := ComputeETAs(ctx, travel, in.From, in.At, in.Stops)
+	times, err := ComputeETAs(ctx, travel, in.Mode, in.From, in.At, in.Stops)
 	if err != nil {
 		return err
 	}
@@ -212,7 +213,7 @@ func RecomputeRoute(ctx context.Context, store RouteStore, travel Travel, routeI
 	var geom orb.LineString
 	var dist, dur float64
 	if len(pts) >= 2 {
-		geom, dist, dur, err = travel.Path(ctx, pts)
+		geom, dist, dur, err = travel.Path(ctx, pts, in.Mode)
 		if err != nil {
 			geom = orb.LineString(pts)
 		}

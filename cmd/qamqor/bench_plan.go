@@ -38,9 +38,17 @@ func runBenchPlan(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	router, err := geo.LoadRouterFile(ctx, *graph, geo.Car)
+	net, err := geo.ReadOSMFile(ctx, *graph, geo.ImportAll)
 	if err != nil {
 		return fmt.Errorf("load graph: %w", err)
+	}
+	router, err := geo.NewRouter(net, geo.Car)
+	if err != nil {
+		return err
+	}
+	foot, err := geo.NewRouter(net, geo.Foot)
+	if err != nil {
+		return err
 	}
 	raw, err := gdata.FS.ReadFile(gdata.Intersections)
 	if err != nil {
@@ -84,8 +92,9 @@ func runBenchPlan(ctx context.Context, args []string) error {
 		if err := db.SaveVolunteer(ctx, admin, lead); err != nil {
 			return err
 		}
+		// A third of the teams have a car; the others walk.
 		t := &dispatch.Team{Name: fmt.Sprintf("Team %03d", i), OrganisationID: org.ID, LeadVolunteerID: &lead.ID,
-			Base: places[rng.Intn(len(places))], CapacityPackages: 10, Skills: []string{"shovels"},
+			Base: places[rng.Intn(len(places))], CapacityPackages: 10, Skills: []string{"shovels"}, HasVehicle: i%3 == 0,
 			Languages: []string{"kk", "ru"}, ShiftStart: "08:00", ShiftEnd: "20:00", Active: true}
 		if err := db.SaveTeam(ctx, admin, t); err != nil {
 			return err
@@ -106,7 +115,7 @@ func runBenchPlan(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	travel := dispatch.RoadTravel{Router: router, SnapLimitM: cfg.SnapLimitM}
+	travel := dispatch.RoadTravel{Router: router, Foot: foot, SnapLimitM: cfg.SnapLimitM}
 	planner := &dispatch.Planner{Store: db, Travel: func() dispatch.Travel { return travel }, Rules: rules}
 	scope := dispatch.PlanScope{Day: day, TimeLimitS: limit.Seconds()}
 	if err := scope.Normalize(); err != nil {

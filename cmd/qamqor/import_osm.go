@@ -106,19 +106,26 @@ func runImportOSM(ctx context.Context, args []string) error {
 	return nil
 }
 
-// loadRouter gives the server its in-memory router for a profile: the
-// graph stored by import-osm, or, when the database has none, the .osm.pbf
-// named by QAMQOR_GRAPH. It returns where the graph came from. The caller
-// falls back to routing.NewHaversineMatrix (and says so) when this fails.
-func loadRouter(ctx context.Context, cfg Config, db *postgres.DB, p geo.Profile) (*geo.Router, string, error) {
+// loadRouters gives the server its in-memory routers, for teams with a car
+// and for teams on foot: the graph stored by import-osm, or, when the
+// database has none, the .osm.pbf named by QAMQOR_GRAPH. It returns where
+// the graph came from. The caller falls back to straight lines (and says
+// so) when this fails.
+func loadRouters(ctx context.Context, cfg Config, db *postgres.DB) (car, foot *geo.Router, from string, err error) {
 	net, err := db.LoadRoadNetwork(ctx)
-	if err == nil {
-		r, err := geo.NewRouter(net, p)
-		return r, "database", err
+	from = "database"
+	if dispatch.ErrorCode(err) == dispatch.ENOTFOUND && cfg.GraphFile != "" {
+		net, err = geo.ReadOSMFile(ctx, cfg.GraphFile, geo.ImportAll)
+		from = cfg.GraphFile
 	}
-	if dispatch.ErrorCode(err) != dispatch.ENOTFOUND || cfg.GraphFile == "" {
-		return nil, "", err
+	if err != nil {
+		return nil, nil, "", err
 	}
-	r, err := geo.LoadRouterFile(ctx, cfg.GraphFile, p)
-	return r, cfg.GraphFile, err
+	if car, err = geo.NewRouter(net, geo.Car); err != nil {
+		return nil, nil, "", err
+	}
+	if foot, err = geo.NewRouter(net, geo.Foot); err != nil {
+		return nil, nil, "", err
+	}
+	return car, foot, from, nil
 }

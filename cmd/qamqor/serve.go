@@ -12,7 +12,6 @@ import (
 
 	"github.com/qamqor/qamqor/dispatch"
 	"github.com/qamqor/qamqor/dispatch/postgres"
-	"github.com/qamqor/qamqor/geo"
 	"github.com/qamqor/qamqor/web"
 )
 
@@ -48,9 +47,9 @@ func runServe(ctx context.Context, args []string) error {
 	// The road graph gives travel times; without one the planner falls back
 	// to straight lines and the API says so ("travel": "haversine").
 	var travel dispatch.Travel = dispatch.HaversineTravel{}
-	if router, from, err := loadRouter(ctx, cfg, db, geo.Car); err == nil {
-		travel = dispatch.RoadTravel{Router: router, SnapLimitM: cfg.SnapLimitM}
-		fmt.Printf("Road network loaded from %s: %d vertices\n", from, router.Graph.NumVertices())
+	if car, foot, from, err := loadRouters(ctx, cfg, db); err == nil {
+		travel = dispatch.RoadTravel{Router: car, Foot: foot, SnapLimitM: cfg.SnapLimitM}
+		fmt.Printf("Road network loaded from %s: %d vertices\n", from, car.Graph.NumVertices())
 	} else {
 		logger.Warn("no road network: travel times are straight-line estimates (run qamqor import-osm)", "err", err)
 	}

@@ -478,7 +478,11 @@ func (db *DB) UpdateTeamPosition(ctx context.Context, actor *dispatch.User, team
 			return fmt.Errorf("read pending stops route=%d: %w", routeID, err)
 		}
 		if len(timed) > 0 {
-			times, err := dispatch.ComputeETAs(ctx, travel, pt, now, timed)
+			var hasVehicle bool
+			if err := tx.QueryRow(ctx, `SELECT has_vehicle FROM teams WHERE id = $1`, teamID).Scan(&hasVehicle); err != nil {
+				return fmt.Errorf("read team=%d: %w", teamID, err)
+			}
+			times, err := dispatch.ComputeETAs(ctx, travel, dispatch.ModeOf(hasVehicle), pt, now, timed)
 			if err != nil {
 				return fmt.Errorf("compute etas route=%d: %w", routeID, err)
 			}

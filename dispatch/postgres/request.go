@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
@@ -42,7 +43,7 @@ func (db *DB) CreateRequest(ctx context.Context, actor *dispatch.User, in dispat
 	return out, created, nil
 }
 
-func createRequest(ctx context.Context, tx pgx.Tx, actor *dispatch.User, in dispatch.RequestInput, now interface{}) (*dispatch.Request, bool, error) {
+func createRequest(ctx context.Context, tx pgx.Tx, actor *dispatch.User, in dispatch.RequestInput, now time.Time) (*dispatch.Request, bool, error) {
 	if in.IdempotencyKey != "" {
 		// Serialise submissions with the same key so a retry racing the
 		// original waits for it and then finds it.
@@ -245,7 +246,7 @@ func (db *DB) SetRequestStatus(ctx context.Context, actor *dispatch.User, id int
 	return out, err
 }
 
-func setRequestStatus(ctx context.Context, tx pgx.Tx, id int64, next dispatch.RequestStatus, now any) (*dispatch.Request, error) {
+func setRequestStatus(ctx context.Context, tx pgx.Tx, id int64, next dispatch.RequestStatus, now time.Time) (*dispatch.Request, error) {
 	var cur dispatch.RequestStatus
 	if err := tx.QueryRow(ctx, `SELECT status FROM requests WHERE id = $1 FOR UPDATE`, id).Scan(&cur); err != nil {
 		return nil, translate(err, "Request")

@@ -328,14 +328,15 @@ func (db *DB) ScheduleInput(ctx context.Context, routeID int64, now time.Time, l
 	var day, shift string
 	var base orb.Point
 	var pos orb.Point
-	var hasPos bool
+	var hasPos, hasVehicle bool
 	err := db.pool.QueryRow(ctx, `SELECT r.team_id, r.status, to_char(r.day, 'YYYY-MM-DD'), to_char(t.shift_start, 'HH24:MI'),
-			ST_AsBinary(t.base::geometry), t.last_position IS NOT NULL, ST_AsBinary(coalesce(t.last_position, t.base)::geometry)
+			ST_AsBinary(t.base::geometry), t.last_position IS NOT NULL, ST_AsBinary(coalesce(t.last_position, t.base)::geometry), t.has_vehicle
 		FROM routes r JOIN teams t ON t.id = r.team_id WHERE r.id = $1`, routeID).
-		Scan(&in.TeamID, &status, &day, &shift, wkb.Scanner(&base), &hasPos, wkb.Scanner(&pos))
+		Scan(&in.TeamID, &status, &day, &shift, wkb.Scanner(&base), &hasPos, wkb.Scanner(&pos), &hasVehicle)
 	if err != nil {
 		return nil, translate(err, "Route")
 	}
+	in.Mode = dispatch.ModeOf(hasVehicle)
 	d, err := time.ParseInLocation("2006-01-02 15:04", day+" "+shift, loc)
 	if err != nil {
 		return nil, fmt.Errorf("parse shift start: %w", err)
