@@ -3,13 +3,16 @@ package web
 import (
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 	"github.com/qamqor/qamqor/dispatch"
 )
 
@@ -128,10 +131,20 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, username, passwor
 		return nil, dispatch.Errorf(dispatch.EUNAUTHORIZED, "Wrong username or password.")
 	}
 	ctx := r.Context()
+	ip := middleware.GetClientIP(ctx)
+	if wait := s.logins.blocked(username, ip); wait > 0 {
+		mins := int(wait.Minutes()) + 1
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		return nil, &dispatch.Error{Code: codeTooMany, Message: fmt.Sprintf("Too many failed logins; try again in %d minutes.", mins)}
+	}
 	u, err := s.Auth.Authenticate(ctx, username, password)
+	if dispatch.ErrorCode(err) == dispatch.EUNAUTHORIZED {
+		s.logins.fail(username, ip)
+	}
 	if err != nil {
 		return nil, err
 	}
+	s.logins.succeed(username)
 	if old := sessionFrom(ctx); old != nil {
 		if err := s.Auth.DeleteSession(ctx, old.Token); err != nil && dispatch.ErrorCode(err) != dispatch.ENOTFOUND {
 			return nil, err

@@ -49,6 +49,7 @@ var status = map[string]struct {
 	codeUnsupportedMedia:   {http.StatusUnsupportedMediaType, "Unsupported media type"},
 	dispatch.EINTERNAL:     {http.StatusInternalServerError, "Internal error"},
 	codeUnavailable:        {http.StatusServiceUnavailable, "Service unavailable"},
+	codeTooMany:            {http.StatusTooManyRequests, "Too many attempts"},
 }
 
 // problem is an RFC 9457 problem detail. Code and Field are our extension

@@ -102,6 +102,7 @@ type Server struct {
 
 	router    chi.Router
 	hub       *Hub // nil without Services.Events
+	logins    *loginLimiter
 	templates map[string]*template.Template
 	assets    *assets
 	// pages are the links the home page offers, filtered by role. Route
@@ -128,7 +129,7 @@ func NewServer(cfg Config, svc Services) (*Server, error) {
 	if svc.Logger == nil {
 		svc.Logger = slog.Default()
 	}
-	s := &Server{Config: cfg, Services: svc}
+	s := &Server{Config: cfg, Services: svc, logins: newLoginLimiter()}
 	var err error
 	if s.assets, err = loadAssets(); err != nil {
 		return nil, err
