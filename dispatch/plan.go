@@ -3,6 +3,7 @@ package dispatch
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"fmt"
 	"sort"
 	"strconv"
@@ -522,11 +523,27 @@ func (p *Planner) Start(ctx context.Context, actor *User, scope PlanScope) (int6
 	return id, nil
 }
 
+// dueVisits is implemented by stores that keep recurring visit rules.
+type dueVisits interface {
+	CreateDueVisits(ctx context.Context, actor *User, day time.Time) (int, error)
+}
+
 // Run plans a started job synchronously and stores the result.
 func (p *Planner) Run(ctx context.Context, actor *User, jobID int64, scope PlanScope) (*PlanOutput, error) {
 	fail := func(err error) (*PlanOutput, error) {
 		_ = p.Store.FailPlanningJob(context.WithoutCancel(ctx), jobID, ErrorMessage(err))
 		return nil, err
+	}
+	// Recurring visits due on the day become requests first, so a plan of
+	// the day includes them (once per address and day; see CreateDueVisits).
+	if dv, ok := p.Store.(dueVisits); ok && (len(scope.Kinds) == 0 || slices.Contains(scope.Kinds, OtherKind)) {
+		day, err := ParseLocalDate("day", scope.Day)
+		if err != nil {
+			return fail(err)
+		}
+		if _, err := dv.CreateDueVisits(ctx, actor, day); err != nil {
+			return fail(err)
+		}
 	}
 	in, err := p.Store.LoadPlanInput(ctx, scope, p.Rules)
 	if err != nil {

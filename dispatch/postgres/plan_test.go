@@ -242,3 +242,42 @@ func TestPlanPublishReplan(t *testing.T) {
 		t.Fatalf("removing a done stop code=%q, want conflict", dispatch.ErrorCode(err))
 	}
 }
+
+// Planning a day turns the recurring visits due that day into requests and
+// plans them, once.
+func TestPlanCreatesDueVisits(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.MustOpen(t)
+	rules := dispatch.DefaultPlanRules()
+	db.Now = func() time.Time { return time.Date(2026, 11, 30, 12, 0, 0, 0, rules.Location) }
+	disp := mustUser(t, db, "disp", dispatch.RoleDispatcher)
+	org := mustOrg(t, db)
+	mustTeam(t, db, org, teamSpec{name: "Visitors", base: orb.Point{71.43, 51.15}, skills: []string{}, capacity: 10, members: []int{1980}, langs: []string{"ru"}})
+	weekly := mustCare(t, db, disp, "Петрова Анна", "+7 700 000 33 44", orb.Point{71.44, 51.16})
+	monthly := mustCare(t, db, disp, "Ким Ольга", "+7 700 000 55 77", orb.Point{71.42, 51.14})
+	// 2026-12-01 is a Tuesday (ISO weekday 2).
+	if err := db.SetVisitRule(ctx, disp, weekly.ID, dispatch.VisitRuleInput{Rule: "weekly", Day: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetVisitRule(ctx, disp, monthly.ID, dispatch.VisitRuleInput{Rule: "monthly", Day: 15}); err != nil {
+		t.Fatal(err)
+	}
+	planner := &dispatch.Planner{Store: db, Travel: func() dispatch.Travel { return dispatch.HaversineTravel{} }, Rules: rules}
+	scope := dispatch.PlanScope{Day: "2026-12-01", TimeLimitS: 0.2}
+	for run := 0; run < 2; run++ {
+		job, err := db.StartPlanningJob(ctx, disp, scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := planner.Run(ctx, disp, job, scope); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reqs, total, err := db.FindRequests(ctx, dispatch.RequestFilter{})
+	if err != nil || total != 1 {
+		t.Fatalf("requests=%d err=%v, want exactly the one weekly visit due that day (planned twice)", total, err)
+	}
+	if r := reqs[0]; r.Source != dispatch.SourceRecurring || *r.CareAddressID != weekly.ID || r.Status != dispatch.StatusPlanned {
+		t.Fatalf("request=%+v, want the weekly visit, planned", r)
+	}
+}
