@@ -3,8 +3,8 @@ package dispatch
 import (
 	"context"
 	"encoding/json"
-	"slices"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
