@@ -262,9 +262,12 @@ func Plan(ctx context.Context, in *PlanInput, scope PlanScope, rules PlanRules, 
 				}
 			}
 		}
-		skills := append([]string(nil), t.Skills...)
-		if t.HasVehicle && !hasAny(skills, "car") {
-			skills = append(skills, "car")
+		var skills []string
+		for _, k := range t.Skills {
+			skills = append(skills, NormalizeSkill(k))
+		}
+		if t.HasVehicle && !hasAny(skills, SkillCar) {
+			skills = append(skills, SkillCar)
 		}
 		vid := strconv.FormatInt(t.ID, 10)
 		// Profile 0 is the car matrix, 1 the walking one.
@@ -301,9 +304,9 @@ func Plan(ctx context.Context, in *PlanInput, scope PlanScope, rules PlanRules, 
 		}
 		switch {
 		case r.Kind == SnowClearing:
-			job.Skills = []string{"shovels"}
+			job.Skills = []string{SkillShovels}
 		case r.Kind == FoodDelivery && r.Packages > rules.CarPackages:
-			job.Skills = []string{"car"}
+			job.Skills = []string{SkillCar}
 		}
 		if r.WindowStart != nil && r.WindowEnd != nil && !fixedOf[r.ID] {
 			ws, we := secs(*r.WindowStart), secs(*r.WindowEnd)

@@ -74,6 +74,15 @@ func (t *Team) Validate(area ServiceArea) error {
 	if !hhmm.MatchString(t.ShiftEnd) || t.ShiftEnd <= t.ShiftStart {
 		return Invalid("shift_end", "Shift end must be HH:MM after the start.")
 	}
+	seen := map[string]bool{}
+	skills := t.Skills[:0]
+	for _, k := range t.Skills {
+		if k = NormalizeSkill(k); k != "" && !seen[k] {
+			seen[k] = true
+			skills = append(skills, k)
+		}
+	}
+	t.Skills = skills
 	if t.Color == "" {
 		t.Color = "#3366cc"
 	}
@@ -81,6 +90,31 @@ func (t *Team) Validate(area ServiceArea) error {
 		return Invalid("color", "Colour must look like #3366cc.")
 	}
 	return nil
+}
+
+// Skills the planner looks for: snow clearing needs shovels; big food
+// deliveries need a car (a team with a vehicle has it implicitly).
+const (
+	SkillShovels = "shovels"
+	SkillCar     = "car"
+)
+
+// skillSynonyms maps what people type in Kazakh, Russian or English to the
+// planner's skill names.
+var skillSynonyms = map[string]string{
+	"shovel": SkillShovels, "shovels": SkillShovels, "лопата": SkillShovels, "лопаты": SkillShovels, "күрек": SkillShovels, "күректер": SkillShovels,
+	"car": SkillCar, "машина": SkillCar, "автомобиль": SkillCar, "көлік": SkillCar,
+	"first aid": "first_aid", "first_aid": "first_aid", "первая помощь": "first_aid", "алғашқы көмек": "first_aid",
+}
+
+// NormalizeSkill trims and lower-cases a skill and maps known synonyms
+// ("лопата", "shovel") to the planner's names ("shovels").
+func NormalizeSkill(s string) string {
+	s = strings.ToLower(strings.Join(strings.Fields(s), " "))
+	if k, ok := skillSynonyms[s]; ok {
+		return k
+	}
+	return s
 }
 
 // Validate checks a care address.

@@ -146,3 +146,11 @@ func TestVolunteerMinor(t *testing.T) {
 		}
 	}
 }
+
+func TestNormalizeSkill(t *testing.T) {
+	for in, want := range map[string]string{"Shovel": "shovels", " лопаты ": "shovels", "Күрек": "shovels", "машина": "car", "First  Aid": "first_aid", "sled": "sled"} {
+		if got := dispatch.NormalizeSkill(in); got != want {
+			t.Errorf("NormalizeSkill(%q)=%q, want %q", in, got, want)
+		}
+	}
+}
