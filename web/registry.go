@@ -97,6 +97,66 @@ func idForSave(r *http.Request, what string) (int64, error) {
 	return pathID(r, "id", what)
 }
 
+// registryActor is the user when they may do act and the registry is
+// wired; otherwise it writes the problem and returns false.
+func (s *Server) registryActor(w http.ResponseWriter, r *http.Request, act dispatch.Action) (*dispatch.User, bool) {
+	actor, ok := s.actorFor(w, r, act)
+	if ok && s.Registry == nil {
+		s.Error(w, r, unavailable("The registry"))
+		return nil, false
+	}
+	return actor, ok
+}
+
+// usersActor is registryActor for user management.
+func (s *Server) usersActor(w http.ResponseWriter, r *http.Request) (*dispatch.User, bool) {
+	actor, ok := s.actorFor(w, r, dispatch.ActManageUsers)
+	if ok && s.Users == nil {
+		s.Error(w, r, unavailable("User management"))
+		return nil, false
+	}
+	return actor, ok
+}
+
+// servePage reads q, offset and limit, calls find and writes its page with
+// X-Total-Count.
+func servePage[T any](s *Server, w http.ResponseWriter, r *http.Request, find func(dispatch.Page) ([]T, int, error)) {
+	p, err := pageParam(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	items, total, err := find(p)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeList(w, items, total)
+}
+
+// decodeSave reads the id of a POST (0) or PUT (the path id, naming what)
+// and decodes its body into an I; on failure it writes the problem and
+// returns false.
+func decodeSave[I any](s *Server, w http.ResponseWriter, r *http.Request, what string) (int64, I, bool) {
+	id, err := idForSave(r, what)
+	if err != nil {
+		s.Error(w, r, err)
+		var zero I
+		return 0, zero, false
+	}
+	in, ok := decodeBody[I](s, w, r)
+	return id, in, ok
+}
+
+// convert maps f over items.
+func convert[T, J any](items []T, f func(T) J) []J {
+	out := make([]J, len(items))
+	for i, v := range items {
+		out[i] = f(v)
+	}
+	return out
+}
+
 // latLon checks a pin given as two optional numbers.
 func latLon(lat, lon *float64, field string) (orb.Point, error) {
 	if lat == nil || lon == nil {
@@ -120,9 +180,8 @@ type registryPage struct {
 }
 
 func (s *Server) handleRegistryPage(w http.ResponseWriter, r *http.Request) {
-	u := userFrom(r.Context())
-	if err := dispatch.Require(u, dispatch.ActEditCare); err != nil {
-		s.Error(w, r, err)
+	u, ok := s.actorFor(w, r, dispatch.ActEditCare)
+	if !ok {
 		return
 	}
 	d := registryPage{OrgKinds: dispatch.OrganisationKinds, Roles: dispatch.Roles, Languages: []string{"kk", "ru", "en"}, TileURL: s.TileURL}
@@ -198,40 +257,19 @@ func (in careInput) care(id int64) (*dispatch.CareAddress, error) {
 // store redacts personal data for roles that may not see it and audits the
 // reads.
 func (s *Server) handleCareList(w http.ResponseWriter, r *http.Request) {
-	actor := userFrom(r.Context())
-	if err := dispatch.Require(actor, dispatch.ActEditCare); err != nil {
-		s.Error(w, r, err)
+	actor, ok := s.registryActor(w, r, dispatch.ActEditCare)
+	if !ok {
 		return
 	}
-	if s.Registry == nil {
-		s.Error(w, r, unavailable("The registry"))
-		return
-	}
-	p, err := pageParam(r)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	cs, total, err := s.Registry.FindCareAddresses(r.Context(), actor, p)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	out := make([]careJSON, len(cs))
-	for i, c := range cs {
-		out[i] = newCareJSON(c)
-	}
-	writeList(w, out, total)
+	servePage(s, w, r, func(p dispatch.Page) ([]careJSON, int, error) {
+		cs, total, err := s.Registry.FindCareAddresses(r.Context(), actor, p)
+		return convert(cs, newCareJSON), total, err
+	})
 }
 
 func (s *Server) handleCareView(w http.ResponseWriter, r *http.Request) {
-	actor := userFrom(r.Context())
-	if err := dispatch.Require(actor, dispatch.ActEditCare); err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	if s.Registry == nil {
-		s.Error(w, r, unavailable("The registry"))
+	actor, ok := s.registryActor(w, r, dispatch.ActEditCare)
+	if !ok {
 		return
 	}
 	id, err := pathID(r, "id", "care address")
@@ -254,23 +292,12 @@ func (s *Server) handleCareView(w http.ResponseWriter, r *http.Request) {
 // handleCareSave serves POST /api/care-addresses (201) and PUT
 // /api/care-addresses/{id} (200); deactivating is a PUT with active false.
 func (s *Server) handleCareSave(w http.ResponseWriter, r *http.Request) {
-	actor := userFrom(r.Context())
-	if err := dispatch.Require(actor, dispatch.ActEditCare); err != nil {
-		s.Error(w, r, err)
+	actor, ok := s.registryActor(w, r, dispatch.ActEditCare)
+	if !ok {
 		return
 	}
-	if s.Registry == nil {
-		s.Error(w, r, unavailable("The registry"))
-		return
-	}
-	id, err := idForSave(r, "care address")
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	var in careInput
-	if err := decodeJSON(r, &in); err != nil {
-		s.Error(w, r, err)
+	id, in, ok := decodeSave[careInput](s, w, r, "care address")
+	if !ok {
 		return
 	}
 	c, err := in.care(id)
@@ -320,39 +347,33 @@ type teamInput struct {
 	MemberIDs        []int64  `json:"member_ids"`
 }
 
+func (in teamInput) team(id int64) (*dispatch.Team, error) {
+	base, err := latLon(in.Lat, in.Lon, "base")
+	if err != nil {
+		return nil, err
+	}
+	if len(in.MemberIDs) > 100 {
+		return nil, dispatch.Invalid("member_ids", "A team has 100 members at most.")
+	}
+	t := &dispatch.Team{ID: id, Name: in.Name, OrganisationID: in.OrganisationID, LeadVolunteerID: in.LeadVolunteerID,
+		Base: base, HasVehicle: in.HasVehicle, CapacityPackages: in.CapacityPackages, Skills: cleanList(in.Skills),
+		Languages: cleanList(in.Languages), ShiftStart: in.ShiftStart, ShiftEnd: in.ShiftEnd, Color: in.Color,
+		Active: in.Active == nil || *in.Active, MemberIDs: in.MemberIDs}
+	return t, nil
+}
+
 func (s *Server) handleTeamList(w http.ResponseWriter, r *http.Request) {
-	if err := dispatch.Require(userFrom(r.Context()), dispatch.ActManageTeams); err != nil {
-		s.Error(w, r, err)
+	if _, ok := s.registryActor(w, r, dispatch.ActManageTeams); !ok {
 		return
 	}
-	if s.Registry == nil {
-		s.Error(w, r, unavailable("The registry"))
-		return
-	}
-	p, err := pageParam(r)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	ts, total, err := s.Registry.FindTeamsPage(r.Context(), p)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	out := make([]teamJSON, len(ts))
-	for i, t := range ts {
-		out[i] = newTeamJSON(t)
-	}
-	writeList(w, out, total)
+	servePage(s, w, r, func(p dispatch.Page) ([]teamJSON, int, error) {
+		ts, total, err := s.Registry.FindTeamsPage(r.Context(), p)
+		return convert(ts, newTeamJSON), total, err
+	})
 }
 
 func (s *Server) handleTeamView(w http.ResponseWriter, r *http.Request) {
-	if err := dispatch.Require(userFrom(r.Context()), dispatch.ActManageTeams); err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	if s.Registry == nil {
-		s.Error(w, r, unavailable("The registry"))
+	if _, ok := s.registryActor(w, r, dispatch.ActManageTeams); !ok {
 		return
 	}
 	id, err := pathID(r, "id", "team")
@@ -369,38 +390,19 @@ func (s *Server) handleTeamView(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleTeamSave(w http.ResponseWriter, r *http.Request) {
-	actor := userFrom(r.Context())
-	if err := dispatch.Require(actor, dispatch.ActManageTeams); err != nil {
-		s.Error(w, r, err)
+	actor, ok := s.registryActor(w, r, dispatch.ActManageTeams)
+	if !ok {
 		return
 	}
-	if s.Registry == nil {
-		s.Error(w, r, unavailable("The registry"))
+	id, in, ok := decodeSave[teamInput](s, w, r, "team")
+	if !ok {
 		return
 	}
-	id, err := idForSave(r, "team")
+	t, err := in.team(id)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	var in teamInput
-	if err := decodeJSON(r, &in); err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	base, err := latLon(in.Lat, in.Lon, "base")
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	if len(in.MemberIDs) > 100 {
-		s.Error(w, r, dispatch.Invalid("member_ids", "A team has 100 members at most."))
-		return
-	}
-	t := &dispatch.Team{ID: id, Name: in.Name, OrganisationID: in.OrganisationID, LeadVolunteerID: in.LeadVolunteerID,
-		Base: base, HasVehicle: in.HasVehicle, CapacityPackages: in.CapacityPackages, Skills: cleanList(in.Skills),
-		Languages: cleanList(in.Languages), ShiftStart: in.ShiftStart, ShiftEnd: in.ShiftEnd, Color: in.Color,
-		Active: in.Active == nil || *in.Active, MemberIDs: in.MemberIDs}
 	if err := s.Registry.SaveTeam(r.Context(), actor, t); err != nil {
 		s.Error(w, r, err)
 		return
@@ -426,30 +428,19 @@ type volunteerJSON struct {
 }
 
 func (s *Server) handleVolunteerList(w http.ResponseWriter, r *http.Request) {
-	if err := dispatch.Require(userFrom(r.Context()), dispatch.ActManageTeams); err != nil {
-		s.Error(w, r, err)
+	if _, ok := s.registryActor(w, r, dispatch.ActManageTeams); !ok {
 		return
 	}
-	if s.Registry == nil {
-		s.Error(w, r, unavailable("The registry"))
-		return
-	}
-	p, err := pageParam(r)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	vs, total, err := s.Registry.FindVolunteers(r.Context(), p)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	now := s.now()
-	out := make([]volunteerJSON, len(vs))
-	for i, v := range vs {
-		out[i] = volunteerJSON{Volunteer: v, Minor: v.Minor(now)}
-	}
-	writeList(w, out, total)
+	servePage(s, w, r, func(p dispatch.Page) ([]volunteerJSON, int, error) {
+		vs, total, err := s.Registry.FindVolunteers(r.Context(), p)
+		if err != nil {
+			return nil, 0, err
+		}
+		now := s.now()
+		return convert(vs, func(v *dispatch.Volunteer) volunteerJSON {
+			return volunteerJSON{Volunteer: v, Minor: v.Minor(now)}
+		}), total, nil
+	})
 }
 
 // volunteerInput is the body of POST and PUT /api/volunteers.
@@ -463,23 +454,12 @@ type volunteerInput struct {
 }
 
 func (s *Server) handleVolunteerSave(w http.ResponseWriter, r *http.Request) {
-	actor := userFrom(r.Context())
-	if err := dispatch.Require(actor, dispatch.ActManageTeams); err != nil {
-		s.Error(w, r, err)
+	actor, ok := s.registryActor(w, r, dispatch.ActManageTeams)
+	if !ok {
 		return
 	}
-	if s.Registry == nil {
-		s.Error(w, r, unavailable("The registry"))
-		return
-	}
-	id, err := idForSave(r, "volunteer")
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	var in volunteerInput
-	if err := decodeJSON(r, &in); err != nil {
-		s.Error(w, r, err)
+	id, in, ok := decodeSave[volunteerInput](s, w, r, "volunteer")
+	if !ok {
 		return
 	}
 	if len(in.Phone) > 40 {
@@ -496,26 +476,12 @@ func (s *Server) handleVolunteerSave(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleOrganisationList(w http.ResponseWriter, r *http.Request) {
-	u := userFrom(r.Context())
-	if err := dispatch.Require(u, dispatch.ActManageOrgs); err != nil {
-		s.Error(w, r, err)
+	if _, ok := s.registryActor(w, r, dispatch.ActManageOrgs); !ok {
 		return
 	}
-	if s.Registry == nil {
-		s.Error(w, r, unavailable("The registry"))
-		return
-	}
-	p, err := pageParam(r)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	orgs, total, err := s.Registry.FindOrganisations(r.Context(), p)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	writeList(w, orgs, total)
+	servePage(s, w, r, func(p dispatch.Page) ([]*dispatch.Organisation, int, error) {
+		return s.Registry.FindOrganisations(r.Context(), p)
+	})
 }
 
 // organisationInput is the body of POST and PUT /api/organisations.
@@ -526,23 +492,12 @@ type organisationInput struct {
 }
 
 func (s *Server) handleOrganisationSave(w http.ResponseWriter, r *http.Request) {
-	actor := userFrom(r.Context())
-	if err := dispatch.Require(actor, dispatch.ActManageOrgs); err != nil {
-		s.Error(w, r, err)
+	actor, ok := s.registryActor(w, r, dispatch.ActManageOrgs)
+	if !ok {
 		return
 	}
-	if s.Registry == nil {
-		s.Error(w, r, unavailable("The registry"))
-		return
-	}
-	id, err := idForSave(r, "organisation")
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	var in organisationInput
-	if err := decodeJSON(r, &in); err != nil {
-		s.Error(w, r, err)
+	id, in, ok := decodeSave[organisationInput](s, w, r, "organisation")
+	if !ok {
 		return
 	}
 	if len(in.Phone) > 40 {
@@ -558,26 +513,13 @@ func (s *Server) handleOrganisationSave(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s *Server) handleUserList(w http.ResponseWriter, r *http.Request) {
-	actor := userFrom(r.Context())
-	if err := dispatch.Require(actor, dispatch.ActManageUsers); err != nil {
-		s.Error(w, r, err)
+	actor, ok := s.usersActor(w, r)
+	if !ok {
 		return
 	}
-	if s.Users == nil {
-		s.Error(w, r, unavailable("User management"))
-		return
-	}
-	p, err := pageParam(r)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	us, total, err := s.Users.FindUsers(r.Context(), actor, p)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	writeList(w, us, total)
+	servePage(s, w, r, func(p dispatch.Page) ([]*dispatch.User, int, error) {
+		return s.Users.FindUsers(r.Context(), actor, p)
+	})
 }
 
 // userInput is the body of POST and PUT /api/users. Password is required
@@ -594,23 +536,12 @@ type userInput struct {
 }
 
 func (s *Server) handleUserSave(w http.ResponseWriter, r *http.Request) {
-	actor := userFrom(r.Context())
-	if err := dispatch.Require(actor, dispatch.ActManageUsers); err != nil {
-		s.Error(w, r, err)
+	actor, ok := s.usersActor(w, r)
+	if !ok {
 		return
 	}
-	if s.Users == nil {
-		s.Error(w, r, unavailable("User management"))
-		return
-	}
-	id, err := idForSave(r, "user")
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	var in userInput
-	if err := decodeJSON(r, &in); err != nil {
-		s.Error(w, r, err)
+	id, in, ok := decodeSave[userInput](s, w, r, "user")
+	if !ok {
 		return
 	}
 	u := &dispatch.User{ID: id, Username: in.Username, FullName: in.FullName, Role: in.Role, TeamID: in.TeamID,

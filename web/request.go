@@ -259,6 +259,28 @@ func pathID(r *http.Request, name, what string) (int64, error) {
 	return id, nil
 }
 
+// actorFor is the user of the request when they may do act; otherwise it
+// writes the problem and returns false.
+func (s *Server) actorFor(w http.ResponseWriter, r *http.Request, act dispatch.Action) (*dispatch.User, bool) {
+	actor := userFrom(r.Context())
+	if err := dispatch.Require(actor, act); err != nil {
+		s.Error(w, r, err)
+		return nil, false
+	}
+	return actor, true
+}
+
+// decodeBody decodes the JSON body (see decodeJSON) into a T; on failure it
+// writes the problem and returns false.
+func decodeBody[T any](s *Server, w http.ResponseWriter, r *http.Request) (T, bool) {
+	var in T
+	if err := decodeJSON(r, &in); err != nil {
+		s.Error(w, r, err)
+		return in, false
+	}
+	return in, true
+}
+
 // listParam returns the non-empty values of a repeated or comma-separated
 // query parameter.
 func listParam(q url.Values, name string) []string {
