@@ -27,88 +27,72 @@ func idempotencyKey(r *http.Request) string {
 	return strings.TrimSpace(r.Header.Get(IdempotencyHeader))
 }
 
+// serveFieldUpdate serves the POSTs a team sends about its route or a stop:
+// field work is required, the path id names what, decode reads the body
+// into an I and call gets it with the Idempotency-Key; 200 with its answer.
+func serveFieldUpdate[I, O any](s *Server, w http.ResponseWriter, r *http.Request, what string,
+	decode func(*http.Request, any) error, call func(actor *dispatch.User, id int64, in I, key string) (O, error)) {
+	actor := userFrom(r.Context())
+	if err := dispatch.RequireFieldWork(actor); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	id, err := pathID(r, "id", what)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	var in I
+	if err := decode(r, &in); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	out, err := call(actor, id, in, idempotencyKey(r))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// decodeOptionalJSON is decodeJSON for a body that may be left out: an
+// empty POST without a Content-Type leaves v as it is.
+func decodeOptionalJSON(r *http.Request, v any) error {
+	if r.ContentLength <= 0 && r.Header.Get("Content-Type") == "" {
+		return nil
+	}
+	return decodeJSON(r, v)
+}
+
 // handleRouteStart serves POST /api/routes/{id}/start
 // {present_volunteer_ids}: 200 with the started route; a retry with the
 // same Idempotency-Key gets the same answer.
 func (s *Server) handleRouteStart(w http.ResponseWriter, r *http.Request) {
-	actor := userFrom(r.Context())
-	if err := dispatch.RequireFieldWork(actor); err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	id, err := pathID(r, "id", "route")
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	var in dispatch.StartInput
-	if err := decodeJSON(r, &in); err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	in.IdempotencyKey = idempotencyKey(r)
-	out, err := s.Execute.StartRoute(r.Context(), actor, id, in)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
+	serveFieldUpdate(s, w, r, "route", decodeJSON,
+		func(actor *dispatch.User, id int64, in dispatch.StartInput, key string) (*dispatch.RouteStart, error) {
+			in.IdempotencyKey = key
+			return s.Execute.StartRoute(r.Context(), actor, id, in)
+		})
 }
 
 // handleRouteFinish serves POST /api/routes/{id}/finish {force}: 409 while
-// stops are pending unless force.
+// stops are pending unless force. The body is optional: an empty POST
+// finishes without force.
 func (s *Server) handleRouteFinish(w http.ResponseWriter, r *http.Request) {
-	actor := userFrom(r.Context())
-	if err := dispatch.RequireFieldWork(actor); err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	id, err := pathID(r, "id", "route")
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	// The body is optional: an empty POST finishes without force.
-	var in dispatch.FinishInput
-	if r.ContentLength > 0 || r.Header.Get("Content-Type") != "" {
-		if err := decodeJSON(r, &in); err != nil {
-			s.Error(w, r, err)
-			return
-		}
-	}
-	in.IdempotencyKey = idempotencyKey(r)
-	out, err := s.Execute.FinishRoute(r.Context(), actor, id, in)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
+	serveFieldUpdate(s, w, r, "route", decodeOptionalJSON,
+		func(actor *dispatch.User, id int64, in dispatch.FinishInput, key string) (*dispatch.RouteFinish, error) {
+			in.IdempotencyKey = key
+			return s.Execute.FinishRoute(r.Context(), actor, id, in)
+		})
 }
 
 // handleStopStatus serves POST /api/stops/{id}/status {status, note}.
 func (s *Server) handleStopStatus(w http.ResponseWriter, r *http.Request) {
-	actor := userFrom(r.Context())
-	if err := dispatch.RequireFieldWork(actor); err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	id, err := pathID(r, "id", "stop")
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	var in dispatch.StopUpdateInput
-	if err := decodeJSON(r, &in); err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	in.IdempotencyKey = idempotencyKey(r)
-	out, err := s.Execute.UpdateStop(r.Context(), actor, id, in)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
+	serveFieldUpdate(s, w, r, "stop", decodeJSON,
+		func(actor *dispatch.User, id int64, in dispatch.StopUpdateInput, key string) (*dispatch.StopUpdate, error) {
+			in.IdempotencyKey = key
+			return s.Execute.UpdateStop(r.Context(), actor, id, in)
+		})
 }
 
 // handleTeamPosition serves POST /api/teams/{id}/position {lat, lon,
@@ -124,9 +108,8 @@ func (s *Server) handleTeamPosition(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	var in dispatch.PositionInput
-	if err := decodeJSON(r, &in); err != nil {
-		s.Error(w, r, err)
+	in, ok := decodeBody[dispatch.PositionInput](s, w, r)
+	if !ok {
 		return
 	}
 	if err := in.Normalize(s.Area); err != nil {
