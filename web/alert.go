@@ -15,9 +15,8 @@ func (s *Server) registerAlertRoutes(r chi.Router) {
 
 // handleAlertList serves GET /api/alerts?status=open|handled (default all).
 func (s *Server) handleAlertList(w http.ResponseWriter, r *http.Request) {
-	actor := userFrom(r.Context())
-	if err := dispatch.Require(actor, dispatch.ActChangeRequests); err != nil {
-		s.Error(w, r, err)
+	actor, ok := s.actorFor(w, r, dispatch.ActChangeRequests)
+	if !ok {
 		return
 	}
 	f := dispatch.AlertFilter{Status: dispatch.AlertStatus(r.URL.Query().Get("status"))}
@@ -41,9 +40,8 @@ func (s *Server) handleAlertList(w http.ResponseWriter, r *http.Request) {
 // handleAlertHandle serves POST /api/alerts/{id}/handle {note}: 409 when
 // already handled.
 func (s *Server) handleAlertHandle(w http.ResponseWriter, r *http.Request) {
-	actor := userFrom(r.Context())
-	if err := dispatch.Require(actor, dispatch.ActChangeRequests); err != nil {
-		s.Error(w, r, err)
+	actor, ok := s.actorFor(w, r, dispatch.ActChangeRequests)
+	if !ok {
 		return
 	}
 	id, err := pathID(r, "id", "alert")
@@ -51,9 +49,8 @@ func (s *Server) handleAlertHandle(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	var in dispatch.HandleAlertInput
-	if err := decodeJSON(r, &in); err != nil {
-		s.Error(w, r, err)
+	in, ok := decodeBody[dispatch.HandleAlertInput](s, w, r)
+	if !ok {
 		return
 	}
 	if err := in.Normalize(); err != nil {

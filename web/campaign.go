@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -25,14 +26,12 @@ func campaignURL(id int64) string { return "/api/campaigns/" + strconv.FormatInt
 // the campaign (its "created" counts the requests made); 200 with the first
 // campaign when the Idempotency-Key was seen before.
 func (s *Server) handleCampaignCreate(w http.ResponseWriter, r *http.Request) {
-	actor := userFrom(r.Context())
-	if err := dispatch.Require(actor, dispatch.ActPlan); err != nil {
-		s.Error(w, r, err)
+	actor, ok := s.actorFor(w, r, dispatch.ActPlan)
+	if !ok {
 		return
 	}
-	var in dispatch.CampaignInput
-	if err := decodeJSON(r, &in); err != nil {
-		s.Error(w, r, err)
+	in, ok := decodeBody[dispatch.CampaignInput](s, w, r)
+	if !ok {
 		return
 	}
 	in.IdempotencyKey = idempotencyKey(r)
@@ -50,30 +49,21 @@ func (s *Server) handleCampaignCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleCampaignView(w http.ResponseWriter, r *http.Request) {
-	actor := userFrom(r.Context())
-	if err := dispatch.Require(actor, dispatch.ActPlan); err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	id, err := pathID(r, "id", "campaign")
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	c, err := s.Campaigns.FindCampaignByID(r.Context(), actor, id)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, c)
+	s.serveCampaign(w, r, dispatch.CampaignStore.FindCampaignByID)
 }
 
 // handleCampaignRun serves POST /api/campaigns/{id}/run: creates only what
 // is missing ("created" is 0 on a plain re-run).
 func (s *Server) handleCampaignRun(w http.ResponseWriter, r *http.Request) {
-	actor := userFrom(r.Context())
-	if err := dispatch.Require(actor, dispatch.ActPlan); err != nil {
-		s.Error(w, r, err)
+	s.serveCampaign(w, r, dispatch.CampaignStore.RunCampaign)
+}
+
+// serveCampaign calls call with the campaign of the path id and writes the
+// campaign it returns with 200.
+func (s *Server) serveCampaign(w http.ResponseWriter, r *http.Request,
+	call func(dispatch.CampaignStore, context.Context, *dispatch.User, int64) (*dispatch.Campaign, error)) {
+	actor, ok := s.actorFor(w, r, dispatch.ActPlan)
+	if !ok {
 		return
 	}
 	id, err := pathID(r, "id", "campaign")
@@ -81,7 +71,7 @@ func (s *Server) handleCampaignRun(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	c, err := s.Campaigns.RunCampaign(r.Context(), actor, id)
+	c, err := call(s.Campaigns, r.Context(), actor, id)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -97,14 +87,12 @@ type recurringInput struct {
 // handleRecurringRun serves POST /api/recurring/run {day}: creates the
 // visits due that day, at most one per address; 200 {day, created}.
 func (s *Server) handleRecurringRun(w http.ResponseWriter, r *http.Request) {
-	actor := userFrom(r.Context())
-	if err := dispatch.Require(actor, dispatch.ActPlan); err != nil {
-		s.Error(w, r, err)
+	actor, ok := s.actorFor(w, r, dispatch.ActPlan)
+	if !ok {
 		return
 	}
-	var in recurringInput
-	if err := decodeJSON(r, &in); err != nil {
-		s.Error(w, r, err)
+	in, ok := decodeBody[recurringInput](s, w, r)
+	if !ok {
 		return
 	}
 	day, err := dispatch.ParseLocalDate("day", in.Day)
@@ -123,9 +111,8 @@ func (s *Server) handleRecurringRun(w http.ResponseWriter, r *http.Request) {
 // handleVisitRule serves PUT /api/care-addresses/{id}/visit-rule {rule,
 // day}; rule "none" clears it.
 func (s *Server) handleVisitRule(w http.ResponseWriter, r *http.Request) {
-	actor := userFrom(r.Context())
-	if err := dispatch.Require(actor, dispatch.ActEditCare); err != nil {
-		s.Error(w, r, err)
+	actor, ok := s.actorFor(w, r, dispatch.ActEditCare)
+	if !ok {
 		return
 	}
 	id, err := pathID(r, "id", "care address")
@@ -133,9 +120,8 @@ func (s *Server) handleVisitRule(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	var in dispatch.VisitRuleInput
-	if err := decodeJSON(r, &in); err != nil {
-		s.Error(w, r, err)
+	in, ok := decodeBody[dispatch.VisitRuleInput](s, w, r)
+	if !ok {
 		return
 	}
 	if err := in.Normalize(); err != nil {

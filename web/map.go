@@ -185,8 +185,7 @@ func (s *Server) handleDistricts(w http.ResponseWriter, r *http.Request) {
 // those closed today, as GeoJSON points, for the dispatcher's map. It is
 // the snapshot that live events then update.
 func (s *Server) handleMapRequests(w http.ResponseWriter, r *http.Request) {
-	if err := dispatch.Require(userFrom(r.Context()), dispatch.ActViewDispatchMap); err != nil {
-		s.Error(w, r, err)
+	if _, ok := s.actorFor(w, r, dispatch.ActViewDispatchMap); !ok {
 		return
 	}
 	limit, err := intParam(r.URL.Query(), "limit", maxMapRequests, 1, maxMapRequests)
@@ -216,8 +215,7 @@ func (s *Server) handleMapRequests(w http.ResponseWriter, r *http.Request) {
 // by default): the active teams at their last position or base, with their
 // colour and live route of the day, as GeoJSON points.
 func (s *Server) handleTeamPositions(w http.ResponseWriter, r *http.Request) {
-	if err := dispatch.Require(userFrom(r.Context()), dispatch.ActViewDispatchMap); err != nil {
-		s.Error(w, r, err)
+	if _, ok := s.actorFor(w, r, dispatch.ActViewDispatchMap); !ok {
 		return
 	}
 	day := r.URL.Query().Get("day")

@@ -138,8 +138,7 @@ type hotlinePage struct {
 }
 
 func (s *Server) handleHotlinePage(w http.ResponseWriter, r *http.Request) {
-	if err := dispatch.Require(userFrom(r.Context()), dispatch.ActCreateRequest); err != nil {
-		s.Error(w, r, err)
+	if _, ok := s.actorFor(w, r, dispatch.ActCreateRequest); !ok {
 		return
 	}
 	s.render(w, r, http.StatusOK, "hotline", hotlinePage{

@@ -43,14 +43,12 @@ func (s *Server) now() time.Time {
 // handlePlanStart starts planning a scope in the background: 202 with the
 // job id; progress arrives as plan.* events and at GET /api/plans/{id}.
 func (s *Server) handlePlanStart(w http.ResponseWriter, r *http.Request) {
-	actor := userFrom(r.Context())
-	if err := dispatch.Require(actor, dispatch.ActPlan); err != nil {
-		s.Error(w, r, err)
+	actor, ok := s.actorFor(w, r, dispatch.ActPlan)
+	if !ok {
 		return
 	}
-	var scope dispatch.PlanScope
-	if err := decodeJSON(r, &scope); err != nil {
-		s.Error(w, r, err)
+	scope, ok := decodeBody[dispatch.PlanScope](s, w, r)
+	if !ok {
 		return
 	}
 	id, err := s.Plan.Planner.Start(r.Context(), actor, scope)
@@ -62,8 +60,7 @@ func (s *Server) handlePlanStart(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handlePlanView(w http.ResponseWriter, r *http.Request) {
-	if err := dispatch.Require(userFrom(r.Context()), dispatch.ActPlan); err != nil {
-		s.Error(w, r, err)
+	if _, ok := s.actorFor(w, r, dispatch.ActPlan); !ok {
 		return
 	}
 	id, err := pathID(r, "id", "planning job")
@@ -96,9 +93,8 @@ func newRouteJSON(rt *dispatch.Route) routeJSON {
 // handleRouteList lists a day's routes: every route for dispatchers, only
 // their own team's published or live routes for team leads.
 func (s *Server) handleRouteList(w http.ResponseWriter, r *http.Request) {
-	actor := userFrom(r.Context())
-	if err := dispatch.Require(actor, dispatch.ActViewTeamWork); err != nil {
-		s.Error(w, r, err)
+	actor, ok := s.actorFor(w, r, dispatch.ActViewTeamWork)
+	if !ok {
 		return
 	}
 	q := r.URL.Query()
@@ -134,9 +130,8 @@ func (s *Server) handleRouteList(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleRouteView(w http.ResponseWriter, r *http.Request) {
-	actor := userFrom(r.Context())
-	if err := dispatch.Require(actor, dispatch.ActViewTeamWork); err != nil {
-		s.Error(w, r, err)
+	actor, ok := s.actorFor(w, r, dispatch.ActViewTeamWork)
+	if !ok {
 		return
 	}
 	id, err := pathID(r, "id", "route")
@@ -166,9 +161,8 @@ type publishInput struct {
 
 func (s *Server) handleRoutePublish(w http.ResponseWriter, r *http.Request) {
 	actor := userFrom(r.Context())
-	var in publishInput
-	if err := decodeJSON(r, &in); err != nil {
-		s.Error(w, r, err)
+	in, ok := decodeBody[publishInput](s, w, r)
+	if !ok {
 		return
 	}
 	ids, err := s.Plan.Routes.PublishRoutes(r.Context(), actor, in.RouteIDs)
@@ -201,9 +195,8 @@ func (s *Server) handleStopMove(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	var in moveInput
-	if err := decodeJSON(r, &in); err != nil {
-		s.Error(w, r, err)
+	in, ok := decodeBody[moveInput](s, w, r)
+	if !ok {
 		return
 	}
 	if in.RouteID <= 0 {
@@ -230,9 +223,8 @@ func (s *Server) handleStopLock(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	var in lockInput
-	if err := decodeJSON(r, &in); err != nil {
-		s.Error(w, r, err)
+	in, ok := decodeBody[lockInput](s, w, r)
+	if !ok {
 		return
 	}
 	route, err := s.Plan.Routes.SetStopLocked(r.Context(), actor, id, in.Locked)

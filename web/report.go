@@ -114,8 +114,7 @@ type reportsPage struct {
 }
 
 func (s *Server) handleReportsPage(w http.ResponseWriter, r *http.Request) {
-	if err := dispatch.Require(userFrom(r.Context()), dispatch.ActViewReports); err != nil {
-		s.Error(w, r, err)
+	if _, ok := s.actorFor(w, r, dispatch.ActViewReports); !ok {
 		return
 	}
 	s.render(w, r, http.StatusOK, "reports", reportsPage{Names: reportNames})
@@ -125,9 +124,8 @@ func (s *Server) handleReportsPage(w http.ResponseWriter, r *http.Request) {
 // YYYY-MM-DD in Astana, both optional (the last 30 days); to before from is
 // 422.
 func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
-	actor := userFrom(r.Context())
-	if err := dispatch.Require(actor, dispatch.ActViewReports); err != nil {
-		s.Error(w, r, err)
+	actor, ok := s.actorFor(w, r, dispatch.ActViewReports)
+	if !ok {
 		return
 	}
 	if s.Reports == nil {

@@ -59,17 +59,15 @@ func requestURL(id int64) string { return "/api/requests/" + strconv.FormatInt(i
 // duplicate_id and duplicate_url when an open duplicate exists (unless
 // force).
 func (s *Server) handleRequestCreate(w http.ResponseWriter, r *http.Request) {
-	actor := userFrom(r.Context())
-	if err := dispatch.Require(actor, dispatch.ActCreateRequest); err != nil {
-		s.Error(w, r, err)
+	actor, ok := s.actorFor(w, r, dispatch.ActCreateRequest)
+	if !ok {
 		return
 	}
-	var in dispatch.RequestInput
-	if err := decodeJSON(r, &in); err != nil {
-		s.Error(w, r, err)
+	in, ok := decodeBody[dispatch.RequestInput](s, w, r)
+	if !ok {
 		return
 	}
-	in.IdempotencyKey = strings.TrimSpace(r.Header.Get("Idempotency-Key"))
+	in.IdempotencyKey = idempotencyKey(r)
 	if err := in.Normalize(s.Area); err != nil {
 		s.Error(w, r, err)
 		return
@@ -115,8 +113,7 @@ func withDuplicateURL(err error) error {
 }
 
 func (s *Server) handleRequestView(w http.ResponseWriter, r *http.Request) {
-	if err := dispatch.Require(userFrom(r.Context()), dispatch.ActViewRequests); err != nil {
-		s.Error(w, r, err)
+	if _, ok := s.actorFor(w, r, dispatch.ActViewRequests); !ok {
 		return
 	}
 	id, err := pathID(r, "id", "request")
@@ -136,8 +133,7 @@ func (s *Server) handleRequestView(w http.ResponseWriter, r *http.Request) {
 // status and kind may repeat or hold comma-separated lists. The total count
 // is in X-Total-Count.
 func (s *Server) handleRequestList(w http.ResponseWriter, r *http.Request) {
-	if err := dispatch.Require(userFrom(r.Context()), dispatch.ActViewRequests); err != nil {
-		s.Error(w, r, err)
+	if _, ok := s.actorFor(w, r, dispatch.ActViewRequests); !ok {
 		return
 	}
 	q := r.URL.Query()
@@ -182,9 +178,8 @@ type statusInput struct {
 }
 
 func (s *Server) handleRequestStatus(w http.ResponseWriter, r *http.Request) {
-	actor := userFrom(r.Context())
-	if err := dispatch.Require(actor, dispatch.ActChangeRequests); err != nil {
-		s.Error(w, r, err)
+	actor, ok := s.actorFor(w, r, dispatch.ActChangeRequests)
+	if !ok {
 		return
 	}
 	id, err := pathID(r, "id", "request")
@@ -192,9 +187,8 @@ func (s *Server) handleRequestStatus(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	var in statusInput
-	if err := decodeJSON(r, &in); err != nil {
-		s.Error(w, r, err)
+	in, ok := decodeBody[statusInput](s, w, r)
+	if !ok {
 		return
 	}
 	if !in.Status.Valid() {
@@ -213,8 +207,7 @@ func (s *Server) handleRequestStatus(w http.ResponseWriter, r *http.Request) {
 // lat/lon (or for care_address_id) would duplicate, for the hotline's live
 // warning.
 func (s *Server) handleRequestDuplicates(w http.ResponseWriter, r *http.Request) {
-	if err := dispatch.Require(userFrom(r.Context()), dispatch.ActCreateRequest); err != nil {
-		s.Error(w, r, err)
+	if _, ok := s.actorFor(w, r, dispatch.ActCreateRequest); !ok {
 		return
 	}
 	q := r.URL.Query()
