@@ -29,8 +29,7 @@ type dispatchPage struct {
 }
 
 func (s *Server) handleDispatchPage(w http.ResponseWriter, r *http.Request) {
-	if err := dispatch.Require(userFrom(r.Context()), dispatch.ActViewDispatchMap); err != nil {
-		s.Error(w, r, err)
+	if _, ok := s.actorFor(w, r, dispatch.ActViewDispatchMap); !ok {
 		return
 	}
 	s.render(w, r, http.StatusOK, "dispatch", dispatchPage{

@@ -98,14 +98,8 @@ func (s *Server) handleStopStatus(w http.ResponseWriter, r *http.Request) {
 // handleTeamPosition serves POST /api/teams/{id}/position {lat, lon,
 // accuracy_m}: 200 with stored (false when rate-limited) and the new ETAs.
 func (s *Server) handleTeamPosition(w http.ResponseWriter, r *http.Request) {
-	actor := userFrom(r.Context())
-	id, err := pathID(r, "id", "team")
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	if err := dispatch.RequireTeamWork(actor, id); err != nil {
-		s.Error(w, r, err)
+	actor, id, ok := s.teamActor(w, r, dispatch.RequireTeamWork)
+	if !ok {
 		return
 	}
 	in, ok := decodeBody[dispatch.PositionInput](s, w, r)
@@ -124,6 +118,22 @@ func (s *Server) handleTeamPosition(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// teamActor is the user and the team of the path id when require lets the
+// user at that team; otherwise it writes the problem and returns false.
+func (s *Server) teamActor(w http.ResponseWriter, r *http.Request, require func(*dispatch.User, int64) error) (*dispatch.User, int64, bool) {
+	actor := userFrom(r.Context())
+	id, err := pathID(r, "id", "team")
+	if err != nil {
+		s.Error(w, r, err)
+		return nil, 0, false
+	}
+	if err := require(actor, id); err != nil {
+		s.Error(w, r, err)
+		return nil, 0, false
+	}
+	return actor, id, true
+}
+
 // travel is the travel model for ETAs: the planner's when wired, else the
 // straight-line fallback.
 func (s *Server) travel() dispatch.Travel {
@@ -139,14 +149,8 @@ func (s *Server) travel() dispatch.Travel {
 // today in Astana): the team's live route with stops and what the team may
 // see of each pensioner.
 func (s *Server) handleTeamRoute(w http.ResponseWriter, r *http.Request) {
-	actor := userFrom(r.Context())
-	id, err := pathID(r, "id", "team")
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	if err := dispatch.RequireTeamView(actor, id); err != nil {
-		s.Error(w, r, err)
+	actor, id, ok := s.teamActor(w, r, dispatch.RequireTeamView)
+	if !ok {
 		return
 	}
 	day := r.URL.Query().Get("day")

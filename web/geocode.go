@@ -25,9 +25,8 @@ func (s *Server) registerGeocodeRoutes(r chi.Router) {
 // handleGeocode serves GET /api/geocode?q=&limit=: registered pensioners
 // first (with name and phone for roles that may see them), then addresses.
 func (s *Server) handleGeocode(w http.ResponseWriter, r *http.Request) {
-	actor := userFrom(r.Context())
-	if err := dispatch.Require(actor, dispatch.ActSearch); err != nil {
-		s.Error(w, r, err)
+	actor, ok := s.actorFor(w, r, dispatch.ActSearch)
+	if !ok {
 		return
 	}
 	qv := r.URL.Query()
@@ -59,9 +58,8 @@ func (s *Server) handleGeocode(w http.ResponseWriter, r *http.Request) {
 // handleGeocodeReverse serves GET /api/geocode/reverse?lat=&lon=: the
 // nearest house or care address within SnapLimitM.
 func (s *Server) handleGeocodeReverse(w http.ResponseWriter, r *http.Request) {
-	actor := userFrom(r.Context())
-	if err := dispatch.Require(actor, dispatch.ActSearch); err != nil {
-		s.Error(w, r, err)
+	actor, ok := s.actorFor(w, r, dispatch.ActSearch)
+	if !ok {
 		return
 	}
 	pt, err := pointParam(r.URL.Query(), true)

@@ -124,14 +124,8 @@ const volunteerPage = 500
 // volunteers (ids and names) for the roster checklist before a route
 // starts. Only the team's lead and dispatchers may read it.
 func (s *Server) handleTeamMembers(w http.ResponseWriter, r *http.Request) {
-	actor := userFrom(r.Context())
-	id, err := pathID(r, "id", "team")
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	if err := dispatch.RequireTeamWork(actor, id); err != nil {
-		s.Error(w, r, err)
+	_, id, ok := s.teamActor(w, r, dispatch.RequireTeamWork)
+	if !ok {
 		return
 	}
 	dir := s.teamDirectory()
