@@ -127,7 +127,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, username, passwor
 	if username == "" || password == "" {
 		return nil, dispatch.Invalid("username", "Enter your username and password.")
 	}
-	if len(username) > maxCredentialLen || len(password) > maxCredentialLen {
+	if len(username) > maxCredentialLen || len(password) > maxCredentialLen ||
+		strings.ContainsRune(username, 0) || strings.ContainsRune(password, 0) {
 		return nil, dispatch.Errorf(dispatch.EUNAUTHORIZED, "Wrong username or password.")
 	}
 	ctx := r.Context()

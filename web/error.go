@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -186,16 +187,25 @@ func decodeJSON(r *http.Request, v any) error {
 	if err := requireJSON(r); err != nil {
 		return err
 	}
-	dec := json.NewDecoder(r.Body)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			return err
+		}
+		return &dispatch.Error{Code: codeMalformed, Message: "The request body could not be read.", Err: err}
+	}
+	// PostgreSQL text cannot hold NUL; refuse it here with a clear 400
+	// rather than fail deep in a query.
+	if bytes.Contains(body, []byte(`\u0000`)) {
+		return &dispatch.Error{Code: codeMalformed, Message: "Text must not contain NUL characters (\\u0000)."}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		var maxErr *http.MaxBytesError
-		if errors.As(err, &maxErr) {
-			return err
-		}
 		return &dispatch.Error{Code: codeMalformed, Message: "The body must hold exactly one JSON value."}
 	}
 	return nil

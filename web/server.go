@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -313,6 +314,11 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > s.MaxBodyBytes {
 			s.Error(w, r, tooLarge(s.MaxBodyBytes))
+			return
+		}
+		// PostgreSQL text cannot hold NUL: refuse it in the address.
+		if strings.Contains(r.URL.RawQuery, "%00") || strings.ContainsRune(r.URL.Path, 0) {
+			s.Error(w, r, &dispatch.Error{Code: codeMalformed, Message: "The address must not contain NUL characters (%00)."})
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.MaxBodyBytes)

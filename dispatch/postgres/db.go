@@ -81,6 +81,8 @@ func translate(err error, what string) error {
 			return &dispatch.Error{Code: dispatch.ECONFLICT, Message: what + " already exists (" + pgErr.ConstraintName + ").", Err: err}
 		case "23503":
 			return &dispatch.Error{Code: dispatch.EINVALID, Message: "A referenced record does not exist (" + pgErr.ConstraintName + ").", Err: err}
+		case "22021", "22P05":
+			return &dispatch.Error{Code: dispatch.EINVALID, Message: "Text contains characters that cannot be stored.", Err: err}
 		case "23514":
 			return &dispatch.Error{Code: dispatch.EINVALID, Message: "A value is out of range (" + pgErr.ConstraintName + ").", Err: err}
 		}
