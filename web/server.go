@@ -168,6 +168,7 @@ func (s *Server) routes() chi.Router {
 	// Public: health checks and the static assets the login page needs.
 	s.registerHealthRoutes(r)
 	s.registerStaticRoutes(r)
+	s.registerServiceWorkerRoutes(r)
 
 	// Everything else knows the session and refuses cross-site unsafe
 	// requests.

@@ -743,8 +743,33 @@
       }
     }
 
+    // --- offline reloads ------------------------------------------------
+    // team-sw.js caches this page and its assets so it can be reloaded
+    // without network; the route then comes from localStorage (K.route).
+    // The page's first load did not go through the worker, so it asks the
+    // worker to cache it, again whenever a new worker takes over (a new
+    // worker starts with an empty cache).
+    var offlineReady = false;
+    function warmWorker() {
+      navigator.serviceWorker.ready.then(function (reg) {
+        if (!reg.active) return;
+        var ch = new MessageChannel();
+        ch.port1.onmessage = function (e) { offlineReady = !!(e.data && e.data.ok); };
+        reg.active.postMessage({ type: "warm", url: location.href }, [ch.port2]);
+      });
+    }
+    function registerWorker() {
+      if (!("serviceWorker" in navigator)) return;
+      navigator.serviceWorker.register("/team-sw.js", { scope: "/team" }).then(warmWorker, function (err) {
+        console.warn("team: no offline reloads:", err && err.message || err);
+      });
+      navigator.serviceWorker.addEventListener("controllerchange", warmWorker);
+    }
+
     // --- start ----------------------------------------------------------
     window.qamqorTeam = {
+      // offlineReady is true once the worker holds this page and its assets.
+      offlineReady: function () { return offlineReady; },
       unsent: function () { return outbox.length; },
       stopStatuses: function () {
         var out = {};
@@ -761,6 +786,7 @@
     loadRoute();
     flush(true);
     connect(true);
+    registerWorker();
     // Periodic retries: the online event is unreliable on some phones.
     flushTimer = setInterval(function () { flush(false); renderOutbox(); }, 5000);
   });
