@@ -541,6 +541,15 @@ func TestBrowser(t *testing.T) {
 	time.Sleep(500 * time.Millisecond) // markers and the route list settle
 	dispTab.screenshot("dispatch", true)
 
+	// Logging out clears the team's work kept on the phone (personal data
+	// of pensioners must not stay on a shared or lost phone).
+	if n := eval[float64](leadTab, `Object.keys(localStorage).filter(k => k.startsWith("qamqor.team.")).length`); n == 0 {
+		t.Fatal("team page kept nothing in localStorage; the logout check below would prove nothing")
+	}
+	leadTab.do("log out", 10*time.Second, chromedp.Click(chromedp.CSS(`form.logout button`)))
+	leadTab.waitJS("back on the login page", `location.pathname === "/login"`, 10*time.Second)
+	leadTab.waitJS("team data cleared", `Object.keys(localStorage).filter(k => k.startsWith("qamqor.team.")).length === 0`, 5*time.Second)
+
 	for _, tb := range br.tabs {
 		if errs := tb.errorsLogged(); len(errs) > 0 {
 			t.Errorf("%s: console errors:\n  %s", tb.name, strings.Join(errs, "\n  "))
