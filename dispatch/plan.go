@@ -71,7 +71,7 @@ type PlanRules struct {
 // DefaultPlanRules are the rules used unless configured: winter daylight in
 // Astana is roughly 09:00 to 17:00.
 func DefaultPlanRules() PlanRules {
-	return PlanRules{DaylightStart: "09:00", DaylightEnd: "17:00", CarPackages: 10, PreferenceBonusS: 300, Location: time.FixedZone("Asia/Astana", 5*3600)}
+	return PlanRules{DaylightStart: "09:00", DaylightEnd: "17:00", CarPackages: 10, PreferenceBonusS: 300, Location: cityZone}
 }
 
 // PlanRequest is an open request the planner may place.

@@ -149,6 +149,20 @@ type Request struct {
 	UpdatedAt        time.Time     `json:"updated_at"`
 }
 
+// RequestView is the wire form of a request: the request with its location
+// as lat/lon (orb.Point has no JSON of its own here). API answers and event
+// payloads both use it.
+type RequestView struct {
+	*Request
+	Lat float64 `json:"lat"`
+	Lon float64 `json:"lon"`
+}
+
+// View returns the wire form of r.
+func (r *Request) View() RequestView {
+	return RequestView{Request: r, Lat: r.Location.Lat(), Lon: r.Location.Lon()}
+}
+
 // DuplicateRadiusM is how close an open request of the same kind must be to
 // count as a duplicate.
 const DuplicateRadiusM = 30.0

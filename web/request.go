@@ -31,17 +31,15 @@ func (s *Server) registerRequestRoutes(r chi.Router) {
 	})
 }
 
-// requestJSON is a request as the API shows it: dispatch.Request plus its
-// location as lat/lon and its own URL.
+// requestJSON is a request as the API shows it: its wire form
+// (dispatch.RequestView, with lat/lon) plus its own URL.
 type requestJSON struct {
-	*dispatch.Request
-	Lat float64 `json:"lat"`
-	Lon float64 `json:"lon"`
-	URL string  `json:"url"`
+	dispatch.RequestView
+	URL string `json:"url"`
 }
 
 func newRequestJSON(r *dispatch.Request) requestJSON {
-	return requestJSON{Request: r, Lat: r.Location.Lat(), Lon: r.Location.Lon(), URL: requestURL(r.ID)}
+	return requestJSON{RequestView: r.View(), URL: requestURL(r.ID)}
 }
 
 func newRequestsJSON(rs []*dispatch.Request) []requestJSON {

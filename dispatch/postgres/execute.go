@@ -154,7 +154,7 @@ func moveRequest(ctx context.Context, tx pgx.Tx, id int64, next dispatch.Request
 		return "", translate(err, "Request")
 	}
 	_, err = appendEvent(ctx, tx, dispatch.EventRequestStatusChanged, "request", id, &teamID,
-		map[string]any{"id": id, "from": cur, "to": next, "request": NewRequestJSON(r)})
+		map[string]any{"id": id, "from": cur, "to": next, "request": r.View()})
 	return next, err
 }
 

@@ -124,22 +124,10 @@ func createRequest(ctx context.Context, tx pgx.Tx, actor *dispatch.User, in disp
 	if err != nil {
 		return nil, false, translate(err, "Request")
 	}
-	if _, err := appendEvent(ctx, tx, dispatch.EventRequestCreated, "request", r.ID, nil, NewRequestJSON(r)); err != nil {
+	if _, err := appendEvent(ctx, tx, dispatch.EventRequestCreated, "request", r.ID, nil, r.View()); err != nil {
 		return nil, false, err
 	}
 	return r, true, nil
-}
-
-// RequestJSON is the wire form of a request, with its location as lat/lon.
-type RequestJSON struct {
-	*dispatch.Request
-	Lat float64 `json:"lat"`
-	Lon float64 `json:"lon"`
-}
-
-// NewRequestJSON wraps r for the wire.
-func NewRequestJSON(r *dispatch.Request) RequestJSON {
-	return RequestJSON{Request: r, Lat: r.Location.Lat(), Lon: r.Location.Lon()}
 }
 
 // FindDuplicates implements dispatch.RequestStore.
@@ -260,6 +248,6 @@ func setRequestStatus(ctx context.Context, tx pgx.Tx, id int64, next dispatch.Re
 		return nil, translate(err, "Request")
 	}
 	_, err = appendEvent(ctx, tx, dispatch.EventRequestStatusChanged, "request", id, nil,
-		map[string]any{"id": id, "from": cur, "to": next, "request": NewRequestJSON(r)})
+		map[string]any{"id": id, "from": cur, "to": next, "request": r.View()})
 	return r, err
 }
