@@ -133,6 +133,10 @@ func (db *DB) LoadPlanInput(ctx context.Context, scope dispatch.PlanScope, rules
 	if err != nil {
 		return nil, err
 	}
+	positions, err := db.lastPositions(ctx)
+	if err != nil {
+		return nil, err
+	}
 	liveByTeam := map[int64]*dispatch.Route{}
 	for _, r := range live {
 		liveByTeam[r.TeamID] = r
@@ -146,7 +150,7 @@ func (db *DB) LoadPlanInput(ctx context.Context, scope dispatch.PlanScope, rules
 				pt.Lead = &lead
 			}
 		}
-		if pos, ok := db.lastPosition(ctx, t.ID); ok {
+		if pos, ok := positions[t.ID]; ok {
 			pt.Position = &pos
 		}
 		in.Teams = append(in.Teams, pt)
@@ -154,12 +158,23 @@ func (db *DB) LoadPlanInput(ctx context.Context, scope dispatch.PlanScope, rules
 	return in, nil
 }
 
-func (db *DB) lastPosition(ctx context.Context, teamID int64) (orb.Point, bool) {
-	var p orb.Point
-	var ok bool
-	err := db.pool.QueryRow(ctx, `SELECT last_position IS NOT NULL, ST_AsBinary(coalesce(last_position, base)::geometry) FROM teams WHERE id = $1`, teamID).
-		Scan(&ok, wkb.Scanner(&p))
-	return p, err == nil && ok
+// lastPositions returns every team's last reported position, in one query.
+func (db *DB) lastPositions(ctx context.Context) (map[int64]orb.Point, error) {
+	rows, err := db.pool.Query(ctx, `SELECT id, ST_AsBinary(last_position::geometry) FROM teams WHERE last_position IS NOT NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("load team positions: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]orb.Point{}
+	for rows.Next() {
+		var id int64
+		var p orb.Point
+		if err := rows.Scan(&id, wkb.Scanner(&p)); err != nil {
+			return nil, fmt.Errorf("scan team position: %w", err)
+		}
+		out[id] = p
+	}
+	return out, rows.Err()
 }
 
 func (db *DB) teamVolunteers(ctx context.Context) (map[int64][]dispatch.Volunteer, error) {
