@@ -332,11 +332,45 @@ func parseForm(r *http.Request) error {
 	return nil
 }
 
-// safeNext returns next when it is a local path, else "/": the login page
-// must not become an open redirect.
+// safeNext returns next when it is a path on this server, else "/". It is
+// the one place that decides where the login page may send a browser, so
+// it must not become an open redirect: browsers drop tabs and newlines,
+// read backslashes as slashes and some decode %2F and %5C before they look
+// for a host, so next is refused unless it is printable ASCII without
+// backslashes, starts with exactly one slash, and still does after every
+// round of percent-decoding.
 func safeNext(next string) string {
-	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
-		return "/"
+	const home = "/"
+	if next == "" || len(next) > 2048 {
+		return home
+	}
+	local := func(p string) bool {
+		if len(p) == 0 || p[0] != '/' || (len(p) > 1 && p[1] == '/') {
+			return false
+		}
+		for i := 0; i < len(p); i++ {
+			if c := p[i]; c <= ' ' || c >= 0x7f || c == '\\' {
+				return false
+			}
+		}
+		return true
+	}
+	for p, i := next, 0; ; i++ {
+		if !local(p) {
+			return home
+		}
+		d, err := url.PathUnescape(p)
+		if err != nil || i > 4 {
+			return home
+		}
+		if d == p {
+			break
+		}
+		p = d
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || u.User != nil {
+		return home
 	}
 	return next
 }
