@@ -17,6 +17,8 @@ const (
 	EUNAUTHORIZED = "unauthorized"
 	EFORBIDDEN    = "forbidden"
 	ETOOLARGE     = "too_large"
+	// ETOOMANY refuses a request over a rate or resource limit (HTTP 429).
+	ETOOMANY = "too_many_requests"
 )
 
 // Error is the one domain error. Message is safe to show to users; Field names

@@ -526,6 +526,23 @@ func (p *Planner) Start(ctx context.Context, actor *User, scope PlanScope) (int6
 	return id, nil
 }
 
+// Planning runs the solver on the server's few cores, so each login and
+// each user may keep only so many jobs running at once (over any days).
+const (
+	MaxRunningPlansPerUser    = 2
+	MaxRunningPlansPerSession = 1
+)
+
+// CheckRunningPlans is the rule stores and handlers apply before starting a
+// planning job: running is how many jobs the user (or the session) already
+// has running, limit the matching Max constant. ETOOMANY past it.
+func CheckRunningPlans(running, limit int) error {
+	if running >= limit {
+		return Errorf(ETOOMANY, "You already have %d planning job(s) running; wait for them to finish.", running)
+	}
+	return nil
+}
+
 // dueVisits is implemented by stores that keep recurring visit rules.
 type dueVisits interface {
 	CreateDueVisits(ctx context.Context, actor *User, day time.Time) (int, error)

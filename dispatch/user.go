@@ -97,6 +97,20 @@ func Require(u *User, a Action) error {
 	return nil
 }
 
+// SameGrant reports whether a session opened for u still carries the same
+// rights now that the user is v: the same active user with the same role
+// and team. Anything else (logout, deactivation, a role or team change)
+// ends what the session had opened, such as live sockets.
+func (u *User) SameGrant(v *User) bool {
+	if u == nil || v == nil || !v.Active || u.ID != v.ID || u.Role != v.Role {
+		return false
+	}
+	if (u.TeamID == nil) != (v.TeamID == nil) {
+		return false
+	}
+	return u.TeamID == nil || *u.TeamID == *v.TeamID
+}
+
 // Session is a logged-in browser.
 type Session struct {
 	User      *User
@@ -115,6 +129,10 @@ type AuthStore interface {
 	FindSession(ctx context.Context, token string) (*Session, error)
 	// DeleteSession logs a session out.
 	DeleteSession(ctx context.Context, token string) error
+	// LiveSessions returns, for each of tokens that is still a live session
+	// of an active user, that user as stored now. Tokens missing from the
+	// map have ended.
+	LiveSessions(ctx context.Context, tokens []string) (map[string]*User, error)
 	// CreateUser adds a user with a hashed password.
 	CreateUser(ctx context.Context, u *User, password string) error
 }

@@ -150,6 +150,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, username, passwor
 		if err := s.Auth.DeleteSession(ctx, old.Token); err != nil && dispatch.ErrorCode(err) != dispatch.ENOTFOUND {
 			return nil, err
 		}
+		s.endLive(old.Token)
 	}
 	token, ds, err := s.Auth.CreateSession(ctx, u.ID, s.SessionTTL)
 	if err != nil {
@@ -170,6 +171,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 			s.Error(w, r, err)
 			return
 		}
+		s.endLive(sess.Token)
 	}
 	s.setSessionCookie(w, "", time.Time{})
 	if strings.HasPrefix(r.URL.Path, "/api/") {
@@ -177,6 +179,14 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// endLive closes the live connections of a session that just ended here;
+// other instances notice within the hub's SessionCheck.
+func (s *Server) endLive(token string) {
+	if s.hub != nil {
+		s.hub.EndSession(token)
+	}
 }
 
 // setSessionCookie sets the session cookie, or deletes it when token is "".

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -96,6 +97,23 @@ type HubConfig struct {
 	Linger time.Duration
 	// Logger gets read errors; nil means slog.Default().
 	Logger *slog.Logger
+	// Sessions returns which of the tokens are still live sessions and
+	// their users as stored now (dispatch.AuthStore.LiveSessions); the hub
+	// closes connections whose session ended or whose user's grant changed.
+	// Nil turns the checks off (connections opened without a session).
+	Sessions func(ctx context.Context, tokens []string) (map[string]*dispatch.User, error)
+	// SessionCheck is how often the sessions are re-checked.
+	SessionCheck time.Duration
+	// MaxPerSession and MaxPerUser cap the connections one session and
+	// one user may hold; negative means no cap.
+	MaxPerSession, MaxPerUser int
+	// ReplayTimeout bounds how long a resuming client may spend reading
+	// its backlog (since=); past it the client gets a reset and goes live.
+	ReplayTimeout time.Duration
+	// MaxReplays is how many backlogs are read at once; each holds a
+	// database connection while it reads. Others wait (within
+	// ReplayTimeout) for a turn.
+	MaxReplays int
 }
 
 // Hub delivers committed events to WebSocket clients. One goroutine (Run)
@@ -120,6 +138,11 @@ type Hub struct {
 	drained    chan struct{} // a fan-out pass has been written everywhere
 	ready      chan struct{} // closed once Run knows the live cursor
 	done       chan struct{} // closed when Run returns
+	recheck    chan struct{} // check sessions now
+	replays    chan struct{} // one token per backlog being read
+
+	// conns is every connection with its owner, for session checks and caps.
+	conns conns
 
 	// live is the id of the last event fanned out. Only Run stores it;
 	// catching-up writers load it.
@@ -223,6 +246,10 @@ type client struct {
 	topic  string
 	teamID int64 // for team topics
 	send   chan *message
+	// owner is the session that opened the connection; nil when opened
+	// without one (tests, benchmarks).
+	owner   *owner
+	endOnce sync.Once
 	// closeCode and closeText are set by Run before it closes send.
 	closeCode int
 	closeText string
@@ -236,6 +263,11 @@ func NewHub(src dispatch.EventSource, cfg HubConfig) *Hub {
 	cfg.PongWait = cmp.Or(cfg.PongWait, defaultPongWait)
 	cfg.GapWait = cmp.Or(cfg.GapWait, DefaultGapWait)
 	cfg.Linger = cmp.Or(cfg.Linger, DefaultLinger)
+	cfg.SessionCheck = cmp.Or(cfg.SessionCheck, DefaultSessionCheck)
+	cfg.MaxPerSession = cmp.Or(cfg.MaxPerSession, DefaultMaxPerSession)
+	cfg.MaxPerUser = cmp.Or(cfg.MaxPerUser, DefaultMaxPerUser)
+	cfg.ReplayTimeout = cmp.Or(cfg.ReplayTimeout, DefaultReplayTimeout)
+	cfg.MaxReplays = cmp.Or(cfg.MaxReplays, DefaultMaxReplays)
 	h := &Hub{
 		src:        src,
 		cfg:        cfg,
@@ -246,6 +278,9 @@ func NewHub(src dispatch.EventSource, cfg HubConfig) *Hub {
 		drained:    make(chan struct{}, 1),
 		ready:      make(chan struct{}),
 		done:       make(chan struct{}),
+		recheck:    make(chan struct{}, 1),
+		replays:    make(chan struct{}, max(cfg.MaxReplays, 1)),
+		conns:      conns{all: map[*client]struct{}{}, perToken: map[string]int{}, perUser: map[int64]int{}},
 		clients:    make(map[*client]struct{}),
 		topics:     make(map[string]map[*client]struct{}),
 	}
@@ -290,6 +325,9 @@ func (h *Hub) Run(ctx context.Context) {
 		}
 	}
 	close(h.ready)
+	if h.cfg.Sessions != nil {
+		go h.watchSessions(ctx)
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -512,10 +550,18 @@ const (
 // the writer in this one. since < 0 means start live; otherwise the client
 // first receives the events after since from the table. The hub must be
 // ready.
-func (h *Hub) serve(ctx context.Context, conn *websocket.Conn, topic string, teamID, since int64) {
+//
+// o, when not nil, is the session that opened the connection and has been
+// admitted (admit); serve releases its slot at the end.
+func (h *Hub) serve(ctx context.Context, conn *websocket.Conn, o *owner, topic string, teamID, since int64) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	c := &client{hub: h, conn: conn, topic: topic, teamID: teamID, send: make(chan *message, h.cfg.SendBuffer)}
+	c := &client{hub: h, conn: conn, owner: o, topic: topic, teamID: teamID, send: make(chan *message, h.cfg.SendBuffer)}
+	h.track(c)
+	defer func() {
+		h.untrack(c)
+		h.release(o)
+	}()
 	go c.readPump(cancel)
 	c.writePump(ctx, since)
 }
@@ -598,10 +644,42 @@ func (c *client) writePump(ctx context.Context, since int64) {
 			cursor = head
 		}
 	}
+	// A backlog is read within ReplayTimeout and by at most MaxReplays
+	// clients at once (each read holds a database connection); a client
+	// that gets no turn or runs out of time is reset and goes live.
+	replayCtx, release := ctx, func() {}
+	defer func() { release() }()
+	if cursor < head {
+		rctx, cancel := context.WithTimeout(ctx, h.cfg.ReplayTimeout)
+		select {
+		case h.replays <- struct{}{}:
+			replayCtx = rctx
+			release = func() { <-h.replays; cancel() }
+		case <-rctx.Done():
+			cancel()
+			if ctx.Err() != nil {
+				return
+			}
+			cursor = h.live.Load()
+			if !c.writeControl(MsgReset, cursor) {
+				return
+			}
+		}
+	}
 	for {
 		var ok bool
-		if cursor, ok = c.catchUp(ctx, cursor); !ok {
-			return
+		if cursor, ok = c.catchUp(replayCtx, cursor); !ok {
+			if ctx.Err() != nil || replayCtx.Err() == nil {
+				return
+			}
+			// Out of replay time: reset to the live cursor.
+			release()
+			release, replayCtx = func() {}, ctx
+			cursor = h.live.Load()
+			if !c.writeControl(MsgReset, cursor) {
+				return
+			}
+			continue
 		}
 		live, running := h.join(ctx, c, cursor)
 		if !running {
@@ -614,6 +692,8 @@ func (c *client) writePump(ctx context.Context, since int64) {
 			break
 		}
 	}
+	release()
+	release = func() {}
 
 	var (
 		buf   bytes.Buffer
@@ -703,7 +783,9 @@ func (c *client) catchUp(ctx context.Context, cursor int64) (int64, bool) {
 		want := int(min(fetchLimit, head-cursor))
 		evs, err := h.src.EventsSince(ctx, cursor, want)
 		if err != nil {
-			c.fail(ctx, err)
+			if ctx.Err() == nil {
+				c.fail(ctx, err)
+			}
 			return cursor, false
 		}
 		buf.Reset()

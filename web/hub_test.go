@@ -69,7 +69,7 @@ func hubServer(tb testing.TB, h *Hub, slowSocket bool) *httptest.Server {
 		if slowSocket {
 			conn.NetConn().(*net.TCPConn).SetWriteBuffer(4096)
 		}
-		h.serve(context.Background(), conn, topic, team, since)
+		h.serve(context.Background(), conn, nil, topic, team, since)
 	}))
 	tb.Cleanup(srv.Close)
 	return srv

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -51,7 +52,7 @@ func (s *Server) handlePlanStart(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id, err := s.Plan.Planner.Start(r.Context(), actor, scope)
+	id, err := s.startPlanFor(r, actor, scope)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -249,4 +250,43 @@ func (s *Server) handleStopRemove(w http.ResponseWriter, r *http.Request) {
 	}
 	s.recompute(r.Context(), route)
 	writeJSON(w, http.StatusOK, map[string]any{"changed_routes": []int64{route}})
+}
+
+// sessionPlans remembers the planning jobs each session started on this
+// instance, for the per-session cap (the per-user cap is the store's, over
+// every instance).
+type sessionPlans struct {
+	mu   sync.Mutex
+	jobs map[string][]int64
+}
+
+// startPlanFor starts a planning job unless the session already has
+// dispatch.MaxRunningPlansPerSession running.
+func (s *Server) startPlanFor(r *http.Request, actor *dispatch.User, scope dispatch.PlanScope) (int64, error) {
+	token := sessionFrom(r.Context()).Token
+	p := &s.plans
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var running []int64
+	for _, id := range p.jobs[token] {
+		job, err := s.Plan.Planner.Store.FindPlanningJob(r.Context(), id)
+		if err != nil && dispatch.ErrorCode(err) != dispatch.ENOTFOUND {
+			return 0, err
+		}
+		if err == nil && job.Status == "running" {
+			running = append(running, id)
+		}
+	}
+	if err := dispatch.CheckRunningPlans(len(running), dispatch.MaxRunningPlansPerSession); err != nil {
+		return 0, err
+	}
+	id, err := s.Plan.Planner.Start(r.Context(), actor, scope)
+	if err != nil {
+		return 0, err
+	}
+	if p.jobs == nil {
+		p.jobs = map[string][]int64{}
+	}
+	p.jobs[token] = append(running, id)
+	return id, nil
 }

@@ -2,6 +2,8 @@ package web
 
 import (
 	"strings"
+
+	"github.com/qamqor/qamqor/dispatch"
 	"sync"
 	"time"
 )
@@ -19,7 +21,7 @@ const (
 )
 
 // codeTooMany is the problem code of a throttled request (HTTP 429).
-const codeTooMany = "too_many_requests"
+const codeTooMany = dispatch.ETOOMANY
 
 type failWindow struct {
 	start time.Time

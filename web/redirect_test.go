@@ -16,7 +16,7 @@ func TestNoOpenRedirect(t *testing.T) {
 		"\t//evil.example", " //evil.example", "//evil.example", "///evil.example",
 		`/\evil.example`, `\/evil.example`, `/\/evil.example`, "/%5C/evil.example", "/%5cevil.example",
 		"/%2F/evil.example", "/%2f%2fevil.example", "%2F%2Fevil.example",
-		"https://evil.example", "HTTPS://evil.example", "javascript:alert(1)", 
+		"https://evil.example", "HTTPS://evil.example", "javascript:alert(1)",
 		"/\u00a0/evil.example", "/\x7f/evil.example", "/\u2028/evil.example",
 	}
 	ts := MustServer(t, Config{})

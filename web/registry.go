@@ -553,5 +553,8 @@ func (s *Server) handleUserSave(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	if s.hub != nil {
+		s.hub.Recheck() // the user's live connections may have lost their grant
+	}
 	writeJSON(w, savedStatus(r), u)
 }

@@ -59,6 +59,10 @@ type Config struct {
 	// server that append to X-Forwarded-For. With 0 the TCP peer is the
 	// client; X-Forwarded-For is never trusted blindly.
 	TrustedProxies int
+	// MaxSocketsPerSession and MaxSocketsPerUser cap the live connections
+	// (GET /ws) of one login and of one user; 0 takes the hub's defaults,
+	// negative means no cap (benchmarks).
+	MaxSocketsPerSession, MaxSocketsPerUser int
 }
 
 // Services are the dispatch implementations the handlers call.
@@ -104,6 +108,7 @@ type Server struct {
 	router    chi.Router
 	hub       *Hub // nil without Services.Events
 	logins    *loginLimiter
+	plans     sessionPlans
 	templates map[string]*template.Template
 	assets    *assets
 	// pages are the links the home page offers, filtered by role. Route
@@ -139,7 +144,11 @@ func NewServer(cfg Config, svc Services) (*Server, error) {
 		return nil, err
 	}
 	if svc.Events != nil {
-		s.hub = NewHub(svc.Events, HubConfig{Logger: svc.Logger})
+		hc := HubConfig{Logger: svc.Logger, MaxPerSession: cfg.MaxSocketsPerSession, MaxPerUser: cfg.MaxSocketsPerUser}
+		if svc.Auth != nil {
+			hc.Sessions = svc.Auth.LiveSessions
+		}
+		s.hub = NewHub(svc.Events, hc)
 	}
 	s.router = s.routes()
 	return s, nil

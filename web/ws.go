@@ -75,11 +75,18 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, &dispatch.Error{Code: codeUnavailable, Message: "Live updates are starting; try again shortly."})
 		return
 	}
+	sess := sessionFrom(r.Context())
+	o := &owner{token: sess.Token, user: *sess.User}
+	if err := s.hub.admit(o); err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	conn, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
+		s.hub.release(o)
 		return // Upgrade has replied with 400
 	}
-	s.hub.serve(context.WithoutCancel(r.Context()), conn, topic, teamID, since)
+	s.hub.serve(context.WithoutCancel(r.Context()), conn, o, topic, teamID, since)
 }
 
 // liveTopic checks that u may subscribe to topic (empty: the default for

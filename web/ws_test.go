@@ -23,6 +23,7 @@ var wsUsers = map[string]*dispatch.User{
 	"tok-disp":    {ID: 2, Username: "disp", Role: dispatch.RoleDispatcher, Active: true},
 	"tok-admin":   {ID: 1, Username: "admin", Role: dispatch.RoleAdmin, Active: true},
 	"tok-hotline": {ID: 3, Username: "hot", Role: dispatch.RoleHotline, Active: true},
+	"tok-disp-b":  {ID: 2, Username: "disp", Role: dispatch.RoleDispatcher, Active: true}, // a second login of disp
 	"tok-lead1":   {ID: 4, Username: "lead1", Role: dispatch.RoleTeamLead, TeamID: ptr(int64(1)), Active: true},
 }
 
@@ -32,6 +33,11 @@ func ptr[T any](v T) *T { return &v }
 // db.Listen) and sessions from wsUsers.
 func MustWSServer(tb testing.TB, db *postgres.DB) *httptest.Server {
 	tb.Helper()
+	return mustWSServerCfg(tb, db, Config{})
+}
+
+func mustWSServerCfg(tb testing.TB, db *postgres.DB, cfg Config) *httptest.Server {
+	tb.Helper()
 	auth := &mock.AuthStore{
 		FindSessionFn: func(ctx context.Context, token string) (*dispatch.Session, error) {
 			if u := wsUsers[token]; u != nil {
@@ -39,8 +45,17 @@ func MustWSServer(tb testing.TB, db *postgres.DB) *httptest.Server {
 			}
 			return nil, dispatch.Errorf(dispatch.EUNAUTHORIZED, "Session expired.")
 		},
+		LiveSessionsFn: func(ctx context.Context, tokens []string) (map[string]*dispatch.User, error) {
+			live := map[string]*dispatch.User{}
+			for _, t := range tokens {
+				if u := wsUsers[t]; u != nil {
+					live[t] = u
+				}
+			}
+			return live, nil
+		},
 	}
-	s, err := NewServer(Config{}, Services{Auth: auth, Events: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	s, err := NewServer(cfg, Services{Auth: auth, Events: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		tb.Fatal(err)
 	}

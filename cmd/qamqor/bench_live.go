@@ -100,7 +100,7 @@ func runBenchLive(ctx context.Context, args []string) error {
 	}
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv, err := web.NewServer(web.Config{Addr: "127.0.0.1:0"}, web.Services{Auth: db, Events: db, Logger: logger})
+	srv, err := web.NewServer(web.Config{Addr: "127.0.0.1:0", MaxSocketsPerSession: -1, MaxSocketsPerUser: -1}, web.Services{Auth: db, Events: db, Logger: logger})
 	if err != nil {
 		return err
 	}

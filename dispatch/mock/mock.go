@@ -25,6 +25,7 @@ type AuthStore struct {
 	CreateSessionFn func(ctx context.Context, userID int64, ttl time.Duration) (string, *dispatch.Session, error)
 	FindSessionFn   func(ctx context.Context, token string) (*dispatch.Session, error)
 	DeleteSessionFn func(ctx context.Context, token string) error
+	LiveSessionsFn  func(ctx context.Context, tokens []string) (map[string]*dispatch.User, error)
 	CreateUserFn    func(ctx context.Context, u *dispatch.User, password string) error
 }
 
@@ -46,6 +47,11 @@ func (s *AuthStore) FindSession(ctx context.Context, token string) (*dispatch.Se
 // DeleteSession calls DeleteSessionFn.
 func (s *AuthStore) DeleteSession(ctx context.Context, token string) error {
 	return s.DeleteSessionFn(ctx, token)
+}
+
+// LiveSessions calls LiveSessionsFn.
+func (s *AuthStore) LiveSessions(ctx context.Context, tokens []string) (map[string]*dispatch.User, error) {
+	return s.LiveSessionsFn(ctx, tokens)
 }
 
 // CreateUser calls CreateUserFn.

@@ -109,6 +109,41 @@ func (db *DB) DeleteSession(ctx context.Context, token string) error {
 	return nil
 }
 
+// LiveSessions implements dispatch.AuthStore with one query for all tokens.
+func (db *DB) LiveSessions(ctx context.Context, tokens []string) (map[string]*dispatch.User, error) {
+	live := make(map[string]*dispatch.User, len(tokens))
+	if len(tokens) == 0 {
+		return live, nil
+	}
+	byHash := make(map[string]string, len(tokens))
+	hashes := make([][]byte, 0, len(tokens))
+	for _, t := range tokens {
+		h := tokenHash(t)
+		byHash[string(h)] = t
+		hashes = append(hashes, h)
+	}
+	rows, err := db.pool.Query(ctx, `
+		SELECT s.token_hash, u.id, u.username, u.full_name, u.role, u.organisation_id, u.team_id, u.active
+		FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.token_hash = ANY($1) AND s.expires_at > $2 AND u.active`, hashes, db.Now())
+	if err != nil {
+		return nil, fmt.Errorf("check sessions n=%d: %w", len(tokens), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h []byte
+		var u dispatch.User
+		if err := rows.Scan(&h, &u.ID, &u.Username, &u.FullName, &u.Role, &u.OrganisationID, &u.TeamID, &u.Active); err != nil {
+			return nil, fmt.Errorf("check sessions: %w", err)
+		}
+		live[byHash[string(h)]] = &u
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("check sessions: %w", err)
+	}
+	return live, nil
+}
+
 // CreateUser implements dispatch.AuthStore; the password is hashed with bcrypt.
 func (db *DB) CreateUser(ctx context.Context, u *dispatch.User, password string) error {
 	if !u.Role.Valid() {

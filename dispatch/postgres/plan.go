@@ -31,6 +31,19 @@ func (db *DB) StartPlanningJob(ctx context.Context, actor *dispatch.User, scope 
 			WHERE scope_key = $1 AND status = 'running' AND created_at < now() - interval '10 minutes'`, scope.Key()); err != nil {
 			return fmt.Errorf("expire planning jobs: %w", err)
 		}
+		// One user's running jobs, counted under a per-user lock so two
+		// starts at once cannot both pass the cap.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7710, $1::int)`, actor.ID); err != nil {
+			return fmt.Errorf("lock planning jobs user=%d: %w", actor.ID, err)
+		}
+		var mine int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM planning_jobs WHERE created_by = $1 AND status = 'running'
+			AND created_at >= now() - interval '10 minutes'`, actor.ID).Scan(&mine); err != nil {
+			return fmt.Errorf("count planning jobs user=%d: %w", actor.ID, err)
+		}
+		if err := dispatch.CheckRunningPlans(mine, dispatch.MaxRunningPlansPerUser); err != nil {
+			return err
+		}
 		err := tx.QueryRow(ctx, `INSERT INTO planning_jobs (scope_key, scope, created_by, message)
 			VALUES ($1, $2, $3, 'started') RETURNING id`, scope.Key(), body, actor.ID).Scan(&id)
 		var pgErr *pgconn.PgError

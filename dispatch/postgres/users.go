@@ -66,8 +66,8 @@ func (db *DB) SaveUser(ctx context.Context, actor *dispatch.User, u *dispatch.Us
 		return translate(err, "User")
 	}
 	return db.inTx(ctx, func(tx pgx.Tx) error {
-		var oldRole dispatch.Role
-		err := tx.QueryRow(ctx, `SELECT role FROM users WHERE id = $1 FOR UPDATE`, u.ID).Scan(&oldRole)
+		old := dispatch.User{ID: u.ID}
+		err := tx.QueryRow(ctx, `SELECT role, team_id, active FROM users WHERE id = $1 FOR UPDATE`, u.ID).Scan(&old.Role, &old.TeamID, &old.Active)
 		if err != nil {
 			return translate(err, "User")
 		}
@@ -79,7 +79,7 @@ func (db *DB) SaveUser(ctx context.Context, actor *dispatch.User, u *dispatch.Us
 		if err != nil {
 			return translate(err, "User")
 		}
-		if u.ID != actor.ID && (oldRole != u.Role || !u.Active || hash != nil) {
+		if u.ID != actor.ID && (!old.SameGrant(u) || hash != nil) {
 			if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, u.ID); err != nil {
 				return fmt.Errorf("end sessions user=%d: %w", u.ID, err)
 			}
