@@ -182,22 +182,13 @@ func StopConflict(id int64, cur, next StopStatus) error {
 	}
 	switch {
 	case cur == next:
-		return Errorf(ECONFLICT, "Stop %d is already %s.", id, stopWords[cur])
+		return Errorf(ECONFLICT, "Stop %d is already %s.", id, cur)
 	case cur == StopRemoved:
 		return Errorf(ECONFLICT, "Stop %d was removed from the route.", id)
 	case cur.Final():
-		return Errorf(ECONFLICT, "Stop %d is already %s; it cannot become %s.", id, stopWords[cur], stopWords[next])
+		return Errorf(ECONFLICT, "Stop %d is already %s; it cannot become %s.", id, cur, next)
 	}
-	return Errorf(ECONFLICT, "Stop %d cannot go from %s to %s.", id, stopWords[cur], stopWords[next])
-}
-
-var stopWords = map[StopStatus]string{
-	StopPending:  "pending",
-	StopArrived:  "arrived",
-	StopDone:     "done",
-	StopNotHome:  "marked not home",
-	StopNoAccess: "marked no access",
-	StopRemoved:  "removed",
+	return Errorf(ECONFLICT, "Stop %d cannot go from %s to %s.", id, cur, next)
 }
 
 // RouteConflict returns the ECONFLICT for a route that cannot go from cur to

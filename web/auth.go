@@ -3,7 +3,7 @@ package web
 import (
 	"crypto/subtle"
 	"errors"
-	"fmt"
+
 	"mime"
 	"net/http"
 	"net/url"
@@ -136,7 +136,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, username, passwor
 	if wait := s.logins.blocked(username, ip); wait > 0 {
 		mins := int(wait.Minutes()) + 1
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		return nil, &dispatch.Error{Code: codeTooMany, Message: fmt.Sprintf("Too many failed logins; try again in %d minutes.", mins)}
+		return nil, dispatch.Errorf(codeTooMany, "Too many failed logins; try again in %d minutes.", mins)
 	}
 	u, err := s.Auth.Authenticate(ctx, username, password)
 	if dispatch.ErrorCode(err) == dispatch.EUNAUTHORIZED {
@@ -330,14 +330,14 @@ func isForm(r *http.Request) bool {
 // ETOOLARGE and anything else unreadable to codeMalformed.
 func parseForm(r *http.Request) error {
 	if !isForm(r) {
-		return &dispatch.Error{Code: codeUnsupportedMedia, Message: "Send the form as application/x-www-form-urlencoded."}
+		return dispatch.Errorf(codeUnsupportedMedia, "Send the form as application/x-www-form-urlencoded.")
 	}
 	if err := r.ParseForm(); err != nil {
 		var maxErr *http.MaxBytesError
 		if errors.As(err, &maxErr) {
 			return err
 		}
-		return &dispatch.Error{Code: codeMalformed, Message: "The form cannot be read.", Err: err}
+		return dispatch.Errorf(codeMalformed, "The form cannot be read.").Wrap(err)
 	}
 	return nil
 }

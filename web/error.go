@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
+
 	"io"
 	"mime"
 	"net/http"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/qamqor/qamqor/dispatch"
+	"github.com/qamqor/qamqor/web/locale"
 )
 
 // Codes the web layer adds to the dispatch ones. They never leave this
@@ -118,17 +119,24 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	if user != nil {
 		attrs = append(attrs, "user_id", user.ID)
 	}
+	lang := langOf(r)
+	p.Title = locale.Sprintf(lang, st.Title)
 	if code == dispatch.EINTERNAL {
-		p.Detail = "Internal error. Quote request id " + p.RequestID + " when reporting it."
+		p.Detail = locale.Sprintf(lang, "Internal error. Quote request id %s when reporting it.", p.RequestID)
 		s.Logger.Error("request failed", append(attrs, "err", err)...)
 	} else {
-		p.Detail = dispatch.ErrorMessage(err)
 		var de *dispatch.Error
 		if errors.As(err, &de) {
+			format, args := de.Localized()
+			p.Detail = locale.Sprintf(lang, format, args...)
 			p.Field, p.Extra = de.Field, de.Detail
+		} else {
+			p.Detail = dispatch.ErrorMessage(err)
 		}
-		s.Logger.Info("request refused", append(attrs, "detail", p.Detail)...)
+		// The log keeps the English text, whatever the user reads.
+		s.Logger.Info("request refused", append(attrs, "detail", dispatch.ErrorMessage(err))...)
 	}
+	w.Header().Set("Content-Language", lang)
 	if code == dispatch.EUNAUTHORIZED && wantsHTML(r) {
 		http.Redirect(w, r, loginURL(r), http.StatusSeeOther)
 		return
@@ -174,7 +182,7 @@ func requireJSON(r *http.Request) error {
 	ct := r.Header.Get("Content-Type")
 	mt, _, err := mime.ParseMediaType(ct)
 	if ct == "" || err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-		return &dispatch.Error{Code: codeUnsupportedMedia, Message: "Send the body as application/json."}
+		return dispatch.Errorf(codeUnsupportedMedia, "Send the body as application/json.")
 	}
 	return nil
 }
@@ -193,12 +201,12 @@ func decodeJSON(r *http.Request, v any) error {
 		if errors.As(err, &maxErr) {
 			return err
 		}
-		return &dispatch.Error{Code: codeMalformed, Message: "The request body could not be read.", Err: err}
+		return dispatch.Errorf(codeMalformed, "The request body could not be read.").Wrap(err)
 	}
 	// PostgreSQL text cannot hold NUL; refuse it here with a clear 400
 	// rather than fail deep in a query.
 	if bytes.Contains(body, []byte(`\u0000`)) {
-		return &dispatch.Error{Code: codeMalformed, Message: "Text must not contain NUL characters (\\u0000)."}
+		return dispatch.Errorf(codeMalformed, "Text must not contain NUL characters (\\u0000).")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -206,7 +214,7 @@ func decodeJSON(r *http.Request, v any) error {
 		return jsonError(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return &dispatch.Error{Code: codeMalformed, Message: "The body must hold exactly one JSON value."}
+		return dispatch.Errorf(codeMalformed, "The body must hold exactly one JSON value.")
 	}
 	return nil
 }
@@ -219,7 +227,9 @@ func jsonError(err error) error {
 		maxErr   *http.MaxBytesError
 		timeErr  *time.ParseError
 		malformd = func(field, format string, args ...any) error {
-			return &dispatch.Error{Code: codeMalformed, Field: field, Message: fmt.Sprintf(format, args...), Err: err}
+			e := dispatch.Errorf(codeMalformed, format, args...).Wrap(err)
+			e.Field = field
+			return e
 		}
 	)
 	switch {
@@ -236,7 +246,7 @@ func jsonError(err error) error {
 		if field == "" {
 			return malformd("", "The body must be a JSON object.")
 		}
-		return malformd(field, "Field %q must be %s, not %s.", field, jsonTypeName(typ.Type.Kind().String()), typ.Value)
+		return malformd(field, "Field %q must be %s, not %s.", field, dispatch.Thing(jsonTypeName(typ.Type.Kind().String())), dispatch.Thing("JSON "+typ.Value))
 	case errors.As(err, &timeErr):
 		return malformd("", "A time must be RFC 3339, e.g. 2025-01-31T14:00:00+05:00.")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):

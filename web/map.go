@@ -14,6 +14,7 @@ import (
 	"github.com/paulmach/orb/geojson"
 	"github.com/qamqor/qamqor/dispatch"
 	"github.com/qamqor/qamqor/geo"
+	"github.com/qamqor/qamqor/web/locale"
 )
 
 // Limits of GET /api/roads.
@@ -60,7 +61,7 @@ func (s *Server) registerMapRoutes(r chi.Router) {
 // mapStore returns Services.Map, or EUNAVAILABLE-style 503 when missing.
 func (s *Server) mapStore() (MapStore, error) {
 	if s.Map == nil {
-		return nil, &dispatch.Error{Code: codeUnavailable, Message: "Map data is not available."}
+		return nil, dispatch.Errorf(codeUnavailable, "Map data is not available.")
 	}
 	return s.Map, nil
 }
@@ -207,6 +208,13 @@ func (s *Server) handleMapRequests(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.Error(w, r, err)
 		return
+	}
+	// The planner stores why a request was left out in English.
+	lang := langOf(r)
+	for _, f := range fc.Features {
+		if v, ok := f.Properties["unassigned_reason"].(string); ok && v != "" {
+			f.Properties["unassigned_reason"] = locale.Text(lang, v)
+		}
 	}
 	writeGeoJSON(w, fc, 0)
 }

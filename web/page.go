@@ -61,7 +61,10 @@ type pageData struct {
 	CSRFToken string
 	Pages     []pageLink
 	Path      string
-	Data      any
+	// Lang is the page's language as the server sees it (cookie, then
+	// Accept-Language); i18n.js may switch it in the browser.
+	Lang string
+	Data any
 }
 
 // parseTemplates parses templates/base.html together with each other
@@ -94,7 +97,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		s.Error(w, r, fmt.Errorf("no template %q", name))
 		return
 	}
-	pd := pageData{Path: r.URL.Path, Data: data}
+	pd := pageData{Path: r.URL.Path, Data: data, Lang: langOf(r)}
 	if sess := sessionFrom(r.Context()); sess != nil {
 		pd.User, pd.CSRFToken, pd.Pages = sess.User, sess.CSRFToken, s.pagesFor(sess.User)
 	}
@@ -112,7 +115,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 // renderError shows a problem as a page. It must not call Error again.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, p problem) {
 	var buf bytes.Buffer
-	pd := pageData{Path: r.URL.Path, Data: p}
+	pd := pageData{Path: r.URL.Path, Data: p, Lang: langOf(r)}
 	if sess := sessionFrom(r.Context()); sess != nil {
 		pd.User, pd.CSRFToken, pd.Pages = sess.User, sess.CSRFToken, s.pagesFor(sess.User)
 	}

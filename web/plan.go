@@ -74,7 +74,7 @@ func (s *Server) handlePlanView(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, job)
+	writeJSON(w, http.StatusOK, localisedJob(langOf(r), job))
 }
 
 // routeJSON is a route with its geometry as [lat, lon] pairs for Leaflet.

@@ -69,7 +69,7 @@ func pageParam(r *http.Request) (dispatch.Page, error) {
 
 // unavailable is returned when cmd/qamqor wired no store for a feature.
 func unavailable(what string) error {
-	return &dispatch.Error{Code: codeUnavailable, Message: what + " is not configured on this server."}
+	return dispatch.Errorf(codeUnavailable, "%s is not configured on this server.", dispatch.Thing(what))
 }
 
 // writeList writes a page of items with the total in X-Total-Count.

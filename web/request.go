@@ -3,7 +3,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
+
 	"net/http"
 	"net/url"
 	"strconv"
@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/paulmach/orb"
 	"github.com/qamqor/qamqor/dispatch"
+	"github.com/qamqor/qamqor/web/locale"
 )
 
 // List limits for GET /api/requests.
@@ -48,6 +49,18 @@ func newRequestsJSON(rs []*dispatch.Request) []requestJSON {
 		out[i] = newRequestJSON(r)
 	}
 	return out
+}
+
+// localised returns rs with the planner's stored English reasons in r's
+// language.
+func localised(req *http.Request, rs []requestJSON) []requestJSON {
+	lang := langOf(req)
+	for i := range rs {
+		if rs[i].UnassignedReason != "" {
+			rs[i].UnassignedReason = locale.Text(lang, rs[i].UnassignedReason)
+		}
+	}
+	return rs
 }
 
 func requestURL(id int64) string { return "/api/requests/" + strconv.FormatInt(id, 10) }
@@ -167,7 +180,7 @@ func (s *Server) handleRequestList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("X-Total-Count", strconv.Itoa(total))
-	writeJSON(w, http.StatusOK, newRequestsJSON(rs))
+	writeJSON(w, http.StatusOK, localised(r, newRequestsJSON(rs)))
 }
 
 // statusInput is the body of POST /api/requests/{id}/status.
@@ -237,7 +250,7 @@ func (s *Server) handleRequestDuplicates(w http.ResponseWriter, r *http.Request)
 		s.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, newRequestsJSON(rs))
+	writeJSON(w, http.StatusOK, localised(r, newRequestsJSON(rs)))
 }
 
 // pathID parses a positive id from the URL; anything else is ENOTFOUND
@@ -245,7 +258,7 @@ func (s *Server) handleRequestDuplicates(w http.ResponseWriter, r *http.Request)
 func pathID(r *http.Request, name, what string) (int64, error) {
 	id, err := strconv.ParseInt(chi.URLParam(r, name), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, dispatch.Errorf(dispatch.ENOTFOUND, "There is no %s %q.", what, chi.URLParam(r, name))
+		return 0, dispatch.Errorf(dispatch.ENOTFOUND, "There is no %s %q.", dispatch.Thing(what), chi.URLParam(r, name))
 	}
 	return id, nil
 }
@@ -329,7 +342,9 @@ func pointParam(q url.Values, required bool) (*orb.Point, error) {
 }
 
 func malformedParam(name, want string) error {
-	return &dispatch.Error{Code: codeMalformed, Field: name, Message: fmt.Sprintf("Parameter %s must be %s.", name, want)}
+	e := dispatch.Errorf(codeMalformed, "Parameter %s must be %s.", name, dispatch.Thing(want))
+	e.Field = name
+	return e
 }
 
 // writeJSON encodes v with status. Encoding errors are only possible for

@@ -171,7 +171,7 @@ func (s *Server) routes() chi.Router {
 		s.Error(w, r, dispatch.Errorf(dispatch.ENOTFOUND, "There is no page at %s.", r.URL.Path))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		s.Error(w, r, &dispatch.Error{Code: codeMethodNotAllowed, Message: fmt.Sprintf("%s is not allowed here.", r.Method)})
+		s.Error(w, r, dispatch.Errorf(codeMethodNotAllowed, "%s is not allowed here.", r.Method))
 	})
 
 	// Public: health checks and the static assets the login page needs.
@@ -328,7 +328,7 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 		}
 		// PostgreSQL text cannot hold NUL: refuse it in the address.
 		if strings.Contains(r.URL.RawQuery, "%00") || strings.ContainsRune(r.URL.Path, 0) {
-			s.Error(w, r, &dispatch.Error{Code: codeMalformed, Message: "The address must not contain NUL characters (%00)."})
+			s.Error(w, r, dispatch.Errorf(codeMalformed, "The address must not contain NUL characters (%%00)."))
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.MaxBodyBytes)

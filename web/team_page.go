@@ -130,7 +130,7 @@ func (s *Server) handleTeamMembers(w http.ResponseWriter, r *http.Request) {
 	}
 	dir := s.teamDirectory()
 	if dir == nil {
-		s.Error(w, r, &dispatch.Error{Code: codeUnavailable, Message: "Team rosters are not available on this server."})
+		s.Error(w, r, dispatch.Errorf(codeUnavailable, "Team rosters are not available on this server."))
 		return
 	}
 	team, err := dir.FindTeamByID(r.Context(), id)

@@ -48,7 +48,7 @@ func (s *Server) registerLiveRoutes(r chi.Router) {
 // since `since`: reload, then events after N follow).
 func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	if s.hub == nil {
-		s.Error(w, r, &dispatch.Error{Code: codeUnavailable, Message: "Live updates are not available."})
+		s.Error(w, r, dispatch.Errorf(codeUnavailable, "Live updates are not available."))
 		return
 	}
 	if err := s.sameOrigin(r); err != nil {
@@ -72,7 +72,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	select {
 	case <-s.hub.ready:
 	case <-ctx.Done():
-		s.Error(w, r, &dispatch.Error{Code: codeUnavailable, Message: "Live updates are starting; try again shortly."})
+		s.Error(w, r, dispatch.Errorf(codeUnavailable, "Live updates are starting; try again shortly."))
 		return
 	}
 	sess := sessionFrom(r.Context())

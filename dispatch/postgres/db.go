@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -71,20 +72,30 @@ func translate(err error, what string) error {
 	if err == nil {
 		return nil
 	}
+	// what is "Route" or "Route 12": a Thing, then maybe an id.
+	thing, id := what, ""
+	if i := strings.LastIndexByte(what, ' '); i > 0 && strings.Trim(what[i+1:], "0123456789") == "" {
+		thing, id = what[:i], what[i+1:]
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
-		return &dispatch.Error{Code: dispatch.ENOTFOUND, Message: what + " not found.", Err: err}
+		if id != "" {
+			return dispatch.Errorf(dispatch.ENOTFOUND, "%s %s not found.", dispatch.Thing(thing), id).Wrap(err)
+		}
+		return dispatch.Errorf(dispatch.ENOTFOUND, "%s not found.", dispatch.Thing(thing)).Wrap(err)
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
+		// The constraint's name is for the log (it stays in the chain),
+		// not for the user.
 		switch pgErr.Code {
 		case "23505":
-			return &dispatch.Error{Code: dispatch.ECONFLICT, Message: what + " already exists (" + pgErr.ConstraintName + ").", Err: err}
+			return dispatch.Errorf(dispatch.ECONFLICT, "%s already exists.", dispatch.Thing(thing)).Wrap(err)
 		case "23503":
-			return &dispatch.Error{Code: dispatch.EINVALID, Message: "A referenced record does not exist (" + pgErr.ConstraintName + ").", Err: err}
+			return dispatch.Errorf(dispatch.EINVALID, "A referenced record does not exist.").Wrap(err)
 		case "22021", "22P05":
-			return &dispatch.Error{Code: dispatch.EINVALID, Message: "Text contains characters that cannot be stored.", Err: err}
+			return dispatch.Errorf(dispatch.EINVALID, "Text contains characters that cannot be stored.").Wrap(err)
 		case "23514":
-			return &dispatch.Error{Code: dispatch.EINVALID, Message: "A value is out of range (" + pgErr.ConstraintName + ").", Err: err}
+			return dispatch.Errorf(dispatch.EINVALID, "A value is out of range.").Wrap(err)
 		}
 	}
 	return err

@@ -103,8 +103,9 @@ func replayUpdate(ctx context.Context, tx pgx.Tx, key, action string, routeID in
 	}
 	sameStop := (gotStop == nil) == (stopID == nil) && (stopID == nil || *gotStop == *stopID)
 	if gotAction != action || gotRoute != routeID || !sameStop {
-		return false, &dispatch.Error{Code: dispatch.ECONFLICT, Field: "Idempotency-Key",
-			Message: "This Idempotency-Key was already used for a different update; send a new key for each update."}
+		e := dispatch.Errorf(dispatch.ECONFLICT, "This Idempotency-Key was already used for a different update; send a new key for each update.")
+		e.Field = "Idempotency-Key"
+		return false, e
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		return false, fmt.Errorf("decode stored answer key=%s: %w", key, err)
@@ -262,16 +263,15 @@ func (db *DB) FinishRoute(ctx context.Context, actor *dispatch.User, routeID int
 		for _, s := range stops {
 			switch s.Status {
 			case dispatch.StopArrived:
-				return &dispatch.Error{Code: dispatch.ECONFLICT, Detail: map[string]any{"stop_id": s.ID},
-					Message: fmt.Sprintf("The team is still at stop %d (%s); mark it done, not home or no access before finishing.", s.ID, s.AddressText)}
+				return dispatch.Errorf(dispatch.ECONFLICT, "The team is still at stop %d (%s); mark it done, not home or no access before finishing.", s.ID, s.AddressText).
+					WithDetail(map[string]any{"stop_id": s.ID})
 			case dispatch.StopPending:
 				pending = append(pending, s.ID)
 			}
 		}
 		if len(pending) > 0 && !in.Force {
-			return &dispatch.Error{Code: dispatch.ECONFLICT, Detail: map[string]any{"pending_stop_ids": pending},
-				Message: fmt.Sprintf("Route %d still has %d pending stop(s) (%s); finish with force to remove them and send their requests back to the dispatcher.",
-					rt.ID, len(pending), joinIDs(pending))}
+			return dispatch.Errorf(dispatch.ECONFLICT, "Route %d still has %d pending stop(s) (%s); finish with force to remove them and send their requests back to the dispatcher.",
+				rt.ID, len(pending), joinIDs(pending)).WithDetail(map[string]any{"pending_stop_ids": pending})
 		}
 		out.RemovedStopIDs = []int64{}
 		for _, s := range stops {

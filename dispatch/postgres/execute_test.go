@@ -301,7 +301,7 @@ func TestUpdateStop(t *testing.T) {
 		events := countRows(t, f.db, "events")
 		_, err := f.db.UpdateStop(ctx, f.lead, f.stops[0], dispatch.StopUpdateInput{Status: dispatch.StopNotHome, IdempotencyKey: "d2"})
 		execWantCode(t, err, dispatch.ECONFLICT)
-		if msg := dispatch.ErrorMessage(err); msg != fmt.Sprintf("Stop %d is already done; it cannot become marked not home.", f.stops[0]) {
+		if msg := dispatch.ErrorMessage(err); msg != fmt.Sprintf("Stop %d is already done; it cannot become not_home.", f.stops[0]) {
 			t.Fatalf("message=%q", msg)
 		}
 		_, err = f.db.UpdateStop(ctx, f.lead, f.stops[0], dispatch.StopUpdateInput{Status: dispatch.StopDone, IdempotencyKey: "d3"})

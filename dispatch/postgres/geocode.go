@@ -427,7 +427,7 @@ func (db *DB) Reverse(ctx context.Context, actor *dispatch.User, pt orb.Point, m
 			) n ORDER BY d, kind = 'house' LIMIT 1`,
 			pt.Lon(), pt.Lat(), maxM).Scan(&c.Kind, &c.ID, &c.Label, &name, &phone, &c.Lat, &c.Lon, &dist)
 		if err != nil {
-			return translate(err, fmt.Sprintf("An address within %.0f m", maxM))
+			return translate(err, "Address")
 		}
 		c.DistanceM = &dist
 		c.Score = 1

@@ -50,8 +50,8 @@ func (db *DB) StartPlanningJob(ctx context.Context, actor *dispatch.User, scope 
 		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 			var running int64
 			_ = db.pool.QueryRow(ctx, `SELECT id FROM planning_jobs WHERE scope_key = $1 AND status = 'running'`, scope.Key()).Scan(&running)
-			return &dispatch.Error{Code: dispatch.ECONFLICT, Message: fmt.Sprintf("Planning job #%d for %s is still running; wait for it to finish.", running, scope.Day),
-				Detail: map[string]any{"running_job_id": running}}
+			return dispatch.Errorf(dispatch.ECONFLICT, "Planning job #%d for %s is still running; wait for it to finish.", running, scope.Day).
+				WithDetail(map[string]any{"running_job_id": running})
 		} else if err != nil {
 			return fmt.Errorf("insert planning job: %w", err)
 		}

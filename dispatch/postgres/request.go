@@ -95,11 +95,10 @@ func createRequest(ctx context.Context, tx pgx.Tx, actor *dispatch.User, in disp
 		}
 		if len(dups) > 0 {
 			d := dups[0]
-			return nil, false, &dispatch.Error{
-				Code:    dispatch.ECONFLICT,
-				Message: fmt.Sprintf("An open %s request #%d already exists for this address (%s); send force=true to create another.", d.Kind, d.ID, d.AddressText),
-				Detail:  map[string]any{"duplicate_id": d.ID, "duplicate_url": "/api/requests/" + strconv.FormatInt(d.ID, 10)},
-			}
+			return nil, false, dispatch.Errorf(dispatch.ECONFLICT,
+				"An open request of this kind (%s, #%d) already exists for this address: %s.", d.Kind, d.ID, d.AddressText).
+				WithDetail(map[string]any{"duplicate_id": d.ID, "duplicate_url": "/api/requests/" + strconv.FormatInt(d.ID, 10),
+					"duplicate_status": d.Status, "duplicate_address": d.AddressText, "duplicate_kind": d.Kind})
 		}
 	}
 	var key *string

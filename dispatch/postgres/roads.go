@@ -153,7 +153,7 @@ func (db *DB) LoadRoadNetwork(ctx context.Context) (*geo.Network, error) {
 		return nil, fmt.Errorf("read road vertices: %w", err)
 	}
 	if len(net.Vertices) == 0 {
-		return nil, &dispatch.Error{Code: dispatch.ENOTFOUND, Message: "No road network has been imported (run qamqor import-osm)."}
+		return nil, dispatch.Errorf(dispatch.ENOTFOUND, "No road network has been imported (run qamqor import-osm).")
 	}
 	rows, err = db.pool.Query(ctx, `SELECT id, source, target, cost, reverse_cost, length_m, car, foot, name, highway, ST_AsBinary(geom)
 		FROM road_edges ORDER BY id`)

@@ -137,7 +137,7 @@
     if (!iso) return "";
     var d = new Date(iso);
     if (isNaN(d)) return "";
-    return d.toLocaleTimeString(I.lang() === "en" ? "en-GB" : I.lang() === "kk" ? "kk-KZ" : "ru-RU", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Almaty" });
+    return window.qamqorI18n.time(d); // 24-hour clock, Astana time
   }
 
   // api sends a JSON request and resolves with the decoded body; failures
@@ -857,11 +857,13 @@
         removeAlert(p.id || ev.entity_id);
         break;
       case "plan.progress":
-        if (S.planJob && (p.id || ev.entity_id) === S.planJob) planProgress(p.progress, p.message);
+        // The event carries the planner's English text; the job view
+        // says it in the user's language.
+        if (S.planJob && (p.id || ev.entity_id) === S.planJob) { planProgress(p.progress); pollPlan(S.planJob, 0); }
         break;
       case "plan.finished":
       case "plan.failed":
-        if (S.planJob && (p.id || ev.entity_id) === S.planJob) planEnded(ev.type === "plan.finished" ? "finished" : "failed", p.message, p.result);
+        if (S.planJob && (p.id || ev.entity_id) === S.planJob) pollPlan(S.planJob, 0); // localised message and result
         else debounce("replan", 500, function () { Promise.all([loadRoutes(), loadRequests()]).catch(fail); });
         break;
     }
@@ -941,7 +943,7 @@
   function planProgress(pct, msg) {
     $("plan-status").hidden = false;
     $("plan-progress").value = pct || 0;
-    $("plan-message").textContent = msg || t("dispatch.plan_running");
+    if (msg !== undefined || !$("plan-message").textContent) $("plan-message").textContent = msg || t("dispatch.plan_running");
   }
   function planEnded(status, msg, result) {
     clearTimeout(pollTimer);
@@ -963,7 +965,7 @@
       later("routes", renderRoutes);
     }).catch(fail);
   }
-  function pollPlan(id) {
+  function pollPlan(id, wait) {
     clearTimeout(pollTimer);
     pollTimer = setTimeout(function () {
       if (S.planJob !== id) return;
@@ -972,7 +974,7 @@
         if (job.status === "running") { planProgress(job.progress, job.message); pollPlan(id); }
         else planEnded(job.status === "failed" ? "failed" : "finished", job.message, job.result);
       }, function () { pollPlan(id); });
-    }, 2000);
+    }, wait === undefined ? 2000 : wait);
   }
   function checked(name) {
     return Array.prototype.map.call(document.querySelectorAll('input[name="' + name + '"]:checked'), function (i) { return i.value; });

@@ -1,8 +1,19 @@
 // i18n.js: labels in Kazakh, Russian and English. The language comes from
 // localStorage ("qamqor.lang"), else navigator.language, else Kazakh; the
-// #lang switcher changes and saves it. Elements carry data-i18n="key" (text),
-// data-i18n-placeholder or data-i18n-title; their English text is the
-// fallback when a key is missing.
+// #lang switcher changes and saves it, and mirrors it in the qamqor_lang
+// cookie so pages the server renders speak it too (API calls send it as
+// Accept-Language; see qamqor-common.js). Elements carry data-i18n="key"
+// (text), data-i18n-placeholder, data-i18n-title or data-i18n-label
+// (aria-label); their English text is the fallback when a key is missing.
+// <body data-title-key="..."> names the tab title's key.
+//
+// Shared helpers for every page script:
+//   t(key, fallback)       label in the current language
+//   word(group, value)     a status/role/kind as a word: word("status", "new")
+//   time(d)                "14:05": 24-hour clock, Astana time (UTC+5)
+//   date(d)                "2026-12-06" in Astana
+//   dateTime(d)            "2026-12-06 14:05" in Astana
+//   today(offsetDays)      Astana's date as YYYY-MM-DD, plus offsetDays
 (function () {
   "use strict";
   var dict = {
@@ -59,7 +70,22 @@
     "hotline.sending": { kk: "Жіберілуде…", ru: "Отправка…", en: "Sending…" },
     "hotline.error": { kk: "Өтінім жасалмады:", ru: "Не удалось создать заявку:", en: "Could not create the request:" },
     "hotline.network_error": { kk: "Сервермен байланыс жоқ; қайталаңыз (өтінім екі рет жасалмайды).", ru: "Нет связи с сервером; повторите (заявка не создастся дважды).", en: "No connection to the server; try again (nothing is created twice)." },
-    "hotline.session_expired": { kk: "Сессия аяқталды; қайта кіріңіз.", ru: "Сеанс истёк; войдите снова.", en: "Your session has ended; log in again." }
+    "hotline.session_expired": { kk: "Сессия аяқталды; қайта кіріңіз.", ru: "Сеанс истёк; войдите снова.", en: "Your session has ended; log in again." },
+    "common.network_error": { kk: "Сервермен байланыс жоқ.", ru: "Нет связи с сервером.", en: "No connection to the server." },
+    "role.admin": { kk: "Әкімші", ru: "Администратор", en: "Admin" },
+    "role.dispatcher": { kk: "Диспетчер", ru: "Диспетчер", en: "Dispatcher" },
+    "role.hotline": { kk: "Жедел желі операторы", ru: "Оператор горячей линии", en: "Hotline operator" },
+    "role.team_lead": { kk: "Топ жетекшісі", ru: "Руководитель команды", en: "Team lead" },
+    "status.new": { kk: "Жаңа", ru: "Новая", en: "New" },
+    "status.planned": { kk: "Жоспарланған", ru: "Запланирована", en: "Planned" },
+    "status.assigned": { kk: "Тағайындалған", ru: "Назначена", en: "Assigned" },
+    "status.in_progress": { kk: "Орындалуда", ru: "Выполняется", en: "In progress" },
+    "status.done": { kk: "Орындалды", ru: "Выполнена", en: "Done" },
+    "status.failed": { kk: "Орындалмады", ru: "Не выполнена", en: "Failed" },
+    "status.cancelled": { kk: "Тоқтатылды", ru: "Отменена", en: "Cancelled" },
+    "title.home": { kk: "Басты бет", ru: "Главная", en: "Home" },
+    "title.login": { kk: "Кіру", ru: "Вход", en: "Log in" },
+    "title.error": { kk: "Қате", ru: "Ошибка", en: "Error" }
   };
   var langs = ["kk", "ru", "en"];
   var storeKey = "qamqor.lang";
@@ -87,9 +113,45 @@
     return fallback !== undefined ? fallback : key;
   }
 
+  // word shows a raw value (status, role, kind) as a word: group.value.
+  function word(group, value) {
+    if (value === null || value === undefined || value === "") return "";
+    return t(group + "." + value, String(value).replace(/_/g, " "));
+  }
+
+  // Astana keeps UTC+5 all year; formatting by hand keeps every browser on
+  // the 24-hour clock and the city's time whatever its own zone or locale.
+  var ASTANA_MS = 5 * 3600 * 1000;
+  function astana(d) {
+    if (!(d instanceof Date)) d = new Date(d);
+    if (isNaN(d.getTime())) return null;
+    return new Date(d.getTime() + ASTANA_MS);
+  }
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function time(d) {
+    var a = astana(d);
+    return a ? pad(a.getUTCHours()) + ":" + pad(a.getUTCMinutes()) : "";
+  }
+  function date(d) {
+    var a = astana(d);
+    return a ? a.getUTCFullYear() + "-" + pad(a.getUTCMonth() + 1) + "-" + pad(a.getUTCDate()) : "";
+  }
+  function dateTime(d) { var x = date(d); return x ? x + " " + time(d) : ""; }
+  function today(offsetDays) { return date(new Date(Date.now() + (offsetDays || 0) * 86400000)); }
+
+  function saveCookie() {
+    try { document.cookie = "qamqor_lang=" + lang + "; path=/; max-age=31536000; samesite=lax"; } catch (e) { /* ignore */ }
+  }
+
   function apply(root) {
     root = root || document;
     document.documentElement.lang = lang;
+    var tk = document.body && document.body.getAttribute("data-title-key");
+    if (tk && root === document) document.title = t(tk, document.title.split(" · ")[0]) + " · Qamqor";
+    root.querySelectorAll("[data-i18n-label]").forEach(function (el) {
+      if (!el.hasAttribute("data-i18n-label-en")) el.setAttribute("data-i18n-label-en", el.getAttribute("aria-label") || "");
+      el.setAttribute("aria-label", t(el.getAttribute("data-i18n-label"), el.getAttribute("data-i18n-label-en")));
+    });
     root.querySelectorAll("[data-i18n]").forEach(function (el) {
       if (!el.hasAttribute("data-i18n-en")) el.setAttribute("data-i18n-en", el.textContent);
       el.textContent = t(el.getAttribute("data-i18n"), el.getAttribute("data-i18n-en"));
@@ -106,11 +168,16 @@
     if (langs.indexOf(l) < 0) return;
     lang = l;
     try { localStorage.setItem(storeKey, l); } catch (e) { /* ignore */ }
+    saveCookie();
     apply();
     document.dispatchEvent(new CustomEvent("qamqor:lang", { detail: l }));
   }
 
-  window.qamqorI18n = { t: t, apply: apply, set: set, lang: function () { return lang; }, dict: dict, langs: langs };
+  saveCookie();
+  window.qamqorI18n = {
+    t: t, word: word, time: time, date: date, dateTime: dateTime, today: today,
+    apply: apply, set: set, lang: function () { return lang; }, dict: dict, langs: langs
+  };
 
   document.addEventListener("DOMContentLoaded", function () {
     apply();

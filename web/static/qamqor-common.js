@@ -52,6 +52,8 @@
   function request(method, url, body, opts) {
     opts = opts || {};
     var h = { "Accept": "application/json", "X-CSRF-Token": csrf() };
+    // Problem details come back in the language the user picked.
+    if (window.qamqorI18n) h["Accept-Language"] = qamqorI18n.lang();
     if (body !== undefined) h["Content-Type"] = "application/json";
     for (var k in opts.headers || {}) h[k] = opts.headers[k];
     var init = {
@@ -76,7 +78,7 @@
       e.problem = r.body;
       throw e;
     }, function () {
-      var e = new Error("No connection to the server.");
+      var e = new Error(window.qamqorI18n ? qamqorI18n.t("common.network_error") : "No connection to the server.");
       e.network = true;
       throw e;
     });

@@ -339,7 +339,7 @@
       if (!iso) return "";
       var d = new Date(iso);
       if (isNaN(d)) return "";
-      return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      return window.qamqorI18n.time(d); // 24-hour clock, Astana time
     }
 
     function render() {
