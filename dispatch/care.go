@@ -28,8 +28,10 @@ type CareAddress struct {
 	AccessNotes       string    `json:"access_notes,omitempty"`
 	Consent           bool      `json:"consent"`
 	Active            bool      `json:"active"`
-	CreatedAt         time.Time `json:"created_at"`
-	UpdatedAt         time.Time `json:"updated_at"`
+	// ExternalID is the id in the HQ's own list, set by imports; "" for none.
+	ExternalID string    `json:"external_id,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 // Needs a care address can have.
@@ -78,6 +80,8 @@ type Volunteer struct {
 	Phone          string   `json:"phone,omitempty"`
 	OrganisationID int64    `json:"organisation_id"`
 	Active         bool     `json:"active"`
+	// ExternalID is the id in the organisation's own list; "" for none.
+	ExternalID string `json:"external_id,omitempty"`
 }
 
 // AdultAge is the age from which a volunteer counts as an adult.
@@ -106,6 +110,8 @@ type Team struct {
 	Color            string    `json:"color"`
 	Active           bool      `json:"active"`
 	MemberIDs        []int64   `json:"member_ids"`
+	// ExternalID is the id in the organisation's own list; "" for none.
+	ExternalID string `json:"external_id,omitempty"`
 }
 
 // AuditAction is what was done to personal data.
