@@ -94,7 +94,18 @@ func BenchmarkSolomon(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			var s *Solution
 			for i := 0; i < b.N; i++ {
-				s, _ = Solve(context.Background(), p, Options{MaxIterations: 2000, Seed: 1})
+				var err error
+				s, err = Solve(context.Background(), p, Options{MaxIterations: 2000, Seed: 1})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			if err := Check(p, s); err != nil {
+				b.Fatalf("infeasible plan: %v", err)
+			}
+			if len(s.Unassigned) > 0 {
+				b.Fatalf("%d customers unassigned", len(s.Unassigned))
 			}
 			b.ReportMetric(s.Distance, "distance")
 		})

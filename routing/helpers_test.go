@@ -78,3 +78,102 @@ func randomProblem(rng *rand.Rand, nJobs, nVeh int) *Problem {
 	}
 	return p
 }
+
+// fixedPrefixBroken reports, independently of the solver, whether the
+// Fixed jobs of some vehicle alone break what Solve enforces for them (the
+// documented contract of Vehicle.Fixed): a missing skill, capacity, max
+// stops, the shift end or max duration, with their time windows ignored.
+// Solve must reject exactly these problems.
+func fixedPrefixBroken(p *Problem) bool {
+	anyCap := false
+	for _, v := range p.Vehicles {
+		if v.Capacity != nil {
+			anyCap = true
+		}
+	}
+	jobs := map[string]*Job{}
+	for i := range p.Jobs {
+		jobs[p.Jobs[i].ID] = &p.Jobs[i]
+	}
+	for vi := range p.Vehicles {
+		v := &p.Vehicles[vi]
+		if len(v.Fixed) == 0 {
+			continue
+		}
+		mat := p.Matrix
+		if v.Profile > 0 {
+			mat = p.Profiles[v.Profile-1]
+		}
+		if v.MaxStops > 0 && len(v.Fixed) > v.MaxStops {
+			return true
+		}
+		have := map[string]bool{}
+		for _, s := range v.Skills {
+			have[s] = true
+		}
+		load := map[int]int64{}
+		t, at := v.ShiftStart, v.Start
+		for _, id := range v.Fixed {
+			j := jobs[id]
+			for _, s := range j.Skills {
+				if !have[s] {
+					return true
+				}
+			}
+			for d, q := range j.Demand {
+				load[d] += q
+			}
+			t += mat.Duration(at, j.Location) + j.Service
+			at = j.Location
+		}
+		if anyCap {
+			for d, q := range load {
+				c := int64(0)
+				if d < len(v.Capacity) {
+					c = v.Capacity[d]
+				}
+				if q > c {
+					return true
+				}
+			}
+		}
+		if v.End != NoEnd {
+			t += mat.Duration(at, v.End)
+		}
+		if v.ShiftEnd != 0 && !(t <= v.ShiftEnd) {
+			return true
+		}
+		if v.MaxDuration > 0 && !(t-v.ShiftStart <= v.MaxDuration) {
+			return true
+		}
+	}
+	return false
+}
+
+// solveRich solves a random rich problem and checks the outcome: Solve
+// errors exactly when the fixed prefixes alone are infeasible, and every
+// plan passes Check and gives every unassigned job a reason. It reports
+// whether a plan was made.
+func solveRich(t *testing.T, seed uint64, p *Problem, opt Options) bool {
+	t.Helper()
+	broken := fixedPrefixBroken(p)
+	s, err := Solve(context.Background(), p, opt)
+	if err != nil {
+		if !broken {
+			t.Errorf("seed %d: Solve rejected a problem whose fixed prefixes are feasible: %v", seed, err)
+		}
+		return false
+	}
+	if broken {
+		t.Errorf("seed %d: Solve accepted fixed prefixes that break their vehicle's limits", seed)
+	}
+	if err := Check(p, s); err != nil {
+		t.Errorf("seed %d: %v", seed, err)
+	}
+	for _, u := range s.Unassigned {
+		if u.Reason == ReasonNone {
+			t.Errorf("seed %d: job %s without reason", seed, u.JobID)
+		}
+	}
+	return true
+}

@@ -220,6 +220,7 @@ func TestRandomRichProfiles(t *testing.T) {
 	if testing.Short() {
 		n = 10
 	}
+	solved := 0
 	for k := 0; k < n; k++ {
 		seed := uint64(k)
 		rng := rand.New(rand.NewPCG(seed, 17))
@@ -231,9 +232,15 @@ func TestRandomRichProfiles(t *testing.T) {
 		opt := Options{MaxIterations: 300, Seed: int64(k), PreferenceBonus: float64(rng.IntN(2)) * 5, BalanceWeight: float64(rng.IntN(2))}
 		m, err := compile(p, opt)
 		if err != nil {
-			t.Logf("seed %d: rejected: %v", seed, err)
+			if !fixedPrefixBroken(p) {
+				t.Errorf("seed %d: rejected a problem whose fixed prefixes are feasible: %v", seed, err)
+			}
 			continue
 		}
+		if fixedPrefixBroken(p) {
+			t.Errorf("seed %d: accepted fixed prefixes that break their vehicle's limits", seed)
+		}
+		solved++
 		distinct := map[*durations]bool{m.prof[0]: true}
 		for v := range p.Vehicles {
 			distinct[m.vd[v]] = true
@@ -251,6 +258,9 @@ func TestRandomRichProfiles(t *testing.T) {
 		if err := Check(p, s); err != nil {
 			t.Errorf("seed %d: %v", seed, err)
 		}
+	}
+	if solved < n*2/3 {
+		t.Errorf("only %d of %d problems solved", solved, n)
 	}
 }
 
