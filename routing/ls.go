@@ -208,7 +208,7 @@ func (s *search) localSearch() {
 	m := s.m
 	order := s.lsOrder[:0]
 	for j := 0; j < m.nJ; j++ {
-		if s.where[j] >= 0 && m.fixedOf[j] < 0 {
+		if s.where[j] >= 0 && m.fixedOf[j] < 0 && s.mine(s.where[j]) {
 			order = append(order, int32(j))
 		}
 	}
@@ -229,7 +229,7 @@ func (s *search) localSearchOn(order []int32, maxPass int) {
 				nb = nb[:lsNeighbours]
 			}
 			for _, v := range nb {
-				if s.where[u] < 0 || s.where[v] < 0 || m.fixedOf[v] >= 0 || m.fixedOf[u] >= 0 {
+				if s.where[u] < 0 || s.where[v] < 0 || m.fixedOf[v] >= 0 || m.fixedOf[u] >= 0 || !s.mine(s.where[v]) {
 					continue
 				}
 				if s.tryMoves(u, v) {

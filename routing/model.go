@@ -145,6 +145,13 @@ type Options struct {
 	// Neighbours is the size of the granular neighbourhood (k nearest
 	// jobs) used by the search; 0 picks a default.
 	Neighbours int
+	// Threads is the number of goroutines searching in parallel (0 or 1:
+	// one). With several, large instances are split into groups of nearby
+	// routes searched at the same time, small ones are searched
+	// independently from the best plan; see solveParallel. With
+	// MaxIterations (each thread does that many) and no TimeLimit the
+	// result is deterministic for a given Seed and Threads.
+	Threads int
 }
 
 // DefaultIterations is the iteration limit when Options sets no limit.

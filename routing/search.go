@@ -67,6 +67,17 @@ type search struct {
 	emptyLast bool
 	xs        uint64 // xorshift state for blinks
 	start     time.Time
+
+	// Decomposition (see parallel.go): when allowed is not nil the search
+	// only changes the routes v with allowed[v] and ruins around the jobs
+	// of pool (the jobs of those routes and their unassigned jobs).
+	allowed []bool
+	pool    []int32
+}
+
+// mine reports whether the search may change route v.
+func (s *search) mine(v int32) bool {
+	return s.allowed == nil || (v >= 0 && s.allowed[v])
 }
 
 func newSearch(m *model, opt Options) *search {
@@ -173,7 +184,7 @@ func (s *search) bestInsertion(j int32, blink float64, granular bool) (float64, 
 			return
 		}
 		s.stamp[v] = gen
-		if !m.compat[int(j)*m.nV+v] {
+		if !m.compat[int(j)*m.nV+v] || (s.allowed != nil && !s.allowed[v]) {
 			return
 		}
 		r := &s.routes[v]
@@ -281,7 +292,7 @@ func (s *search) ruin() {
 	served, nonEmpty := 0, 0
 	for v := range s.routes {
 		r := &s.routes[v]
-		if k := len(r.jobs) - r.nFixed; k > 0 {
+		if k := len(r.jobs) - r.nFixed; k > 0 && s.mine(int32(v)) {
 			served += k
 			nonEmpty++
 		}
@@ -297,6 +308,11 @@ func (s *search) ruin() {
 	var seed int32
 	if len(s.unassigned) > 0 && s.rng.IntN(2) == 0 {
 		seed = s.unassigned[s.rng.IntN(len(s.unassigned))]
+	} else if s.pool != nil {
+		if len(s.pool) == 0 {
+			return
+		}
+		seed = s.pool[s.rng.IntN(len(s.pool))]
 	} else {
 		seed = int32(s.rng.IntN(m.nJ))
 	}
@@ -306,7 +322,7 @@ func (s *search) ruin() {
 			return false
 		}
 		v := s.where[c]
-		if v < 0 || s.ruined[v] || m.fixedOf[c] >= 0 {
+		if v < 0 || s.ruined[v] || m.fixedOf[c] >= 0 || !s.mine(v) {
 			return true
 		}
 		r := &s.routes[v]
@@ -388,27 +404,17 @@ func (s *search) saveBest() {
 
 // run performs simulated-annealing ruin and recreate until a limit.
 func (s *search) run(ctx context.Context) int {
-	m := s.m
 	opt := s.opt
 	maxIt := opt.MaxIterations
 	if maxIt <= 0 && opt.TimeLimit <= 0 {
 		maxIt = DefaultIterations
 	}
-	startT := s.start
-	t0 := saT0 * m.scale
-	tf := saTf * m.scale
-	if opt.BalanceWeight > 0 || opt.PreferenceBonus > 0 {
-		t0 += 0.1 * opt.PreferenceBonus
-	}
-	if m.nJ == 0 {
+	if s.m.nJ == 0 {
 		s.cost, s.pen = s.objective()
 		s.saveBest()
 		return 0
 	}
-	s.localSearch()
-	s.commit()
-	s.cost, s.pen = s.objective()
-	s.saveBest()
+	s.begin()
 	it := 0
 	progress := 0.0
 	for ; ; it++ {
@@ -420,7 +426,7 @@ func (s *search) run(ctx context.Context) int {
 				break
 			}
 			if opt.TimeLimit > 0 {
-				el := time.Since(startT)
+				el := time.Since(s.start)
 				if el >= opt.TimeLimit {
 					break
 				}
@@ -430,59 +436,92 @@ func (s *search) run(ctx context.Context) int {
 		if maxIt > 0 {
 			progress = math.Max(progress, float64(it)/float64(maxIt))
 		}
-		temp := t0 * math.Pow(tf/t0, progress)
-		s.savedU = append(s.savedU[:0], s.unassigned...)
-		oldCost, oldPen := s.cost, s.pen
-		routeRuin := s.rng.Float64() < routeRuinRate
-		if routeRuin {
-			s.ruinRoute()
-			s.emptyLast = true
-		} else {
-			s.ruin()
-		}
-		// Previously unassigned jobs get another chance (a few per iteration).
-		if len(s.savedU) > 0 {
-			k := min(len(s.savedU), 2*int(sisrCBar))
-			for x := 0; x < k; x++ {
-				y := x + s.rng.IntN(len(s.unassigned)-x)
-				s.unassigned[x], s.unassigned[y] = s.unassigned[y], s.unassigned[x]
-			}
-			s.removed = append(s.removed, s.unassigned[:k]...)
-			s.unassigned = append(s.unassigned[:0], s.unassigned[k:]...)
-		}
-		s.lsOrder = append(s.lsOrder[:0], s.removed...)
-		s.recreate(sisrBlink)
-		s.emptyLast = false
-		s.localSearchOn(s.lsOrder, 2)
-		c, p := s.objective()
-		accept := c < inf && (p < oldPen || (p == oldPen && c < oldCost-temp*math.Log(s.rng.Float64())))
-		if accept {
-			s.commit()
-			s.cost, s.pen = c, p
-			if p < s.bestPen || (p == s.bestPen && c < s.bestCost-1e-9) {
-				s.localSearch()
-				s.commit()
-				s.cost, s.pen = s.objective()
-				s.saveBest()
-			}
-		} else {
-			s.rollback()
-			s.cost, s.pen = oldCost, oldPen
-		}
+		s.step(s.temperature(progress))
 	}
-	// restore best
+	s.restoreBest()
+	return it
+}
+
+// temperature is the simulated-annealing temperature at progress in
+// [0, 1]: geometric cooling from saT0 to saTf mean nearest-neighbour legs.
+func (s *search) temperature(progress float64) float64 {
+	t0 := saT0 * s.m.scale
+	tf := saTf * s.m.scale
+	if s.opt.BalanceWeight > 0 || s.opt.PreferenceBonus > 0 {
+		t0 += 0.1 * s.opt.PreferenceBonus
+	}
+	return t0 * math.Pow(tf/t0, progress)
+}
+
+// begin runs a full local search on the current solution and records it
+// as the best.
+func (s *search) begin() {
+	s.localSearch()
+	s.commit()
+	s.cost, s.pen = s.objective()
+	s.saveBest()
+}
+
+// step is one ruin-and-recreate iteration with annealing acceptance at
+// temperature temp; a new best gets a full local search.
+func (s *search) step(temp float64) {
+	s.savedU = append(s.savedU[:0], s.unassigned...)
+	oldCost, oldPen := s.cost, s.pen
+	routeRuin := s.rng.Float64() < routeRuinRate
+	if routeRuin {
+		s.ruinRoute()
+		s.emptyLast = true
+	} else {
+		s.ruin()
+	}
+	// Previously unassigned jobs get another chance (a few per iteration).
+	if len(s.savedU) > 0 {
+		k := min(len(s.savedU), 2*int(sisrCBar))
+		for x := 0; x < k; x++ {
+			y := x + s.rng.IntN(len(s.unassigned)-x)
+			s.unassigned[x], s.unassigned[y] = s.unassigned[y], s.unassigned[x]
+		}
+		s.removed = append(s.removed, s.unassigned[:k]...)
+		s.unassigned = append(s.unassigned[:0], s.unassigned[k:]...)
+	}
+	s.lsOrder = append(s.lsOrder[:0], s.removed...)
+	s.recreate(sisrBlink)
+	s.emptyLast = false
+	s.localSearchOn(s.lsOrder, 2)
+	c, p := s.objective()
+	accept := c < inf && (p < oldPen || (p == oldPen && c < oldCost-temp*math.Log(s.rng.Float64())))
+	if accept {
+		s.commit()
+		s.cost, s.pen = c, p
+		if p < s.bestPen || (p == s.bestPen && c < s.bestCost-1e-9) {
+			s.localSearch()
+			s.commit()
+			s.cost, s.pen = s.objective()
+			s.saveBest()
+		}
+	} else {
+		s.rollback()
+		s.cost, s.pen = oldCost, oldPen
+	}
+}
+
+// restoreBest makes the best solution found the current one.
+func (s *search) restoreBest() {
+	s.load(s.best, s.bestU)
+}
+
+// load makes routes (one job list per vehicle) and unassigned the current
+// solution.
+func (s *search) load(routes [][]int32, unassigned []int32) {
+	for j := range s.where {
+		s.where[j] = -1
+	}
 	for v := range s.routes {
 		r := &s.routes[v]
-		for _, j := range r.jobs {
-			s.where[j] = -1
-		}
-		r.jobs = append(r.jobs[:0], s.best[v]...)
+		r.jobs = append(r.jobs[:0], routes[v]...)
+		s.m.update(r, s.where, s.pos)
 	}
-	for v := range s.routes {
-		m.update(&s.routes[v], s.where, s.pos)
-	}
-	s.unassigned = append(s.unassigned[:0], s.bestU...)
-	return it
+	s.unassigned = append(s.unassigned[:0], unassigned...)
 }
 
 // ruinRoute removes all non-fixed jobs of one route (the shorter of two
@@ -492,7 +531,7 @@ func (s *search) run(ctx context.Context) int {
 func (s *search) ruinRoute() {
 	var used []int
 	for v := range s.routes {
-		if len(s.routes[v].jobs) > s.routes[v].nFixed {
+		if len(s.routes[v].jobs) > s.routes[v].nFixed && s.mine(int32(v)) {
 			used = append(used, v)
 		}
 	}

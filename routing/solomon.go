@@ -250,6 +250,7 @@ type BenchConfig struct {
 	Seed      int64
 	BKS       map[string]BKS
 	RoutesOut string // directory for <instance>.sol files, "" for none
+	Threads   int    // Options.Threads (0 or 1: one)
 }
 
 // BenchResult is the outcome on one instance.
@@ -277,7 +278,7 @@ func SolomonFamily(name string) string {
 	return ""
 }
 
-// RunBench solves each file in turn (single thread) and writes the CSV
+// RunBench solves each file in turn (cfg.Threads threads each) and writes the CSV
 // report to w: a header "instance,vehicles,distance,seconds,feasible,gap_pct",
 // one row per instance, then "summary,<family>,<instances>,<mean vehicles>,
 // <mean distance>,<mean seconds>,<all feasible>,<mean gap_pct>" rows per
@@ -293,7 +294,7 @@ func RunBench(ctx context.Context, w io.Writer, files []string, cfg BenchConfig)
 		name := strings.TrimSuffix(filepath.Base(f), filepath.Ext(f))
 		p := in.Problem()
 		start := time.Now()
-		sol, err := Solve(ctx, p, Options{TimeLimit: cfg.TimeLimit, Seed: cfg.Seed})
+		sol, err := Solve(ctx, p, Options{TimeLimit: cfg.TimeLimit, Seed: cfg.Seed, Threads: cfg.Threads})
 		if err != nil {
 			return res, fmt.Errorf("%s: %w", f, err)
 		}

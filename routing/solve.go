@@ -37,15 +37,20 @@ func Solve(ctx context.Context, p *Problem, opt Options) (*Solution, error) {
 	s := newSearch(m, opt)
 	s.start = start // the time limit includes compilation and construction
 	s.initial()
-	iters := s.run(ctx)
+	var iters int
+	if opt.Threads > 1 {
+		iters = solveParallel(ctx, s, opt.Threads)
+	} else {
+		iters = s.run(ctx)
+	}
 	sol := s.extract()
 	sol.Iterations = iters
 	return sol, nil
 }
 
 // initial builds the starting solution: Fixed prefixes, then the routes of
-// p.Initial (jobs appended while feasible), then greedy insertion of all
-// other servable jobs.
+// p.Initial (jobs appended while feasible), then the other servable jobs
+// by the best of several constructions (see construct).
 func (s *search) initial() {
 	m := s.m
 	jobIdx := make(map[string]int32, m.nJ)
@@ -76,11 +81,14 @@ func (s *search) initial() {
 			s.removed = append(s.removed, int32(j))
 		}
 	}
-	large := s.large
-	s.large = false // construction scans all routes
-	s.recreate(0)
-	s.large = large
-	s.commit()
+	// The construction may take a tenth of the time limit beyond its
+	// first variant; without a time limit every variant runs (so that
+	// MaxIterations runs stay deterministic).
+	budget := time.Duration(math.MaxInt64)
+	if s.opt.TimeLimit > 0 {
+		budget = s.opt.TimeLimit/10 - time.Since(s.start)
+	}
+	s.construct(max(1, s.opt.Threads), budget)
 }
 
 // extract converts the current routes into a Solution with schedules and

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/qamqor/qamqor/routing"
@@ -18,10 +19,11 @@ func init() {
 
 // runBenchVRPTW implements
 //
-//	qamqor bench vrptw [--time-limit 1s] [--seed N] [--bks FILE] [--routes-out DIR] FILE...
+//	qamqor bench vrptw [--time-limit 1s] [--seed N] [--threads N] [--bks FILE] [--routes-out DIR] FILE...
 //
-// It solves Solomon VRPTW instances one after another on a single thread
-// and prints a CSV report (see routing.RunBench) to stdout.
+// It solves Solomon-format VRPTW instances (Solomon, Gehring-Homberger)
+// one after another, each on --threads solver threads (default: all
+// cores), and prints a CSV report (see routing.RunBench) to stdout.
 func runBenchVRPTW(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("bench vrptw", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -29,10 +31,11 @@ func runBenchVRPTW(ctx context.Context, args []string) error {
 	seed := fs.Int64("seed", 1, "random seed")
 	bksFile := fs.String("bks", "", "CSV of best-known solutions (instance,vehicles,distance)")
 	routesOut := fs.String("routes-out", "", "directory to write <instance>.sol route files")
+	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "solver threads per instance (default: all cores)")
 	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		fs.SetOutput(os.Stderr)
-		fmt.Fprintln(os.Stderr, "usage: qamqor bench vrptw [--time-limit 1s] [--seed N] [--bks FILE] [--routes-out DIR] FILE...")
+		fmt.Fprintln(os.Stderr, "usage: qamqor bench vrptw [--time-limit 1s] [--seed N] [--threads N] [--bks FILE] [--routes-out DIR] FILE...")
 		fs.PrintDefaults()
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -43,7 +46,10 @@ func runBenchVRPTW(ctx context.Context, args []string) error {
 	if len(files) == 0 {
 		return fmt.Errorf("bench vrptw: no instance files given")
 	}
-	cfg := routing.BenchConfig{TimeLimit: *timeLimit, Seed: *seed, RoutesOut: *routesOut}
+	if *threads < 1 {
+		return fmt.Errorf("bench vrptw: --threads must be at least 1")
+	}
+	cfg := routing.BenchConfig{TimeLimit: *timeLimit, Seed: *seed, RoutesOut: *routesOut, Threads: *threads}
 	if *bksFile != "" {
 		f, err := os.Open(*bksFile)
 		if err != nil {
