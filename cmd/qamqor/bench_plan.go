@@ -18,9 +18,12 @@ import (
 
 func init() { benchCommands["plan"] = runBenchPlan }
 
-// runBenchPlan measures a snowfall night: --requests snow-clearing requests
-// at real Astana street crossings and --teams teams with bases spread over
-// the city, planned on the road network through the real store and planner.
+// runBenchPlan measures a snowfall day: --requests snow-clearing requests
+// at real Astana street crossings (--windowed-share of them with a one- to
+// three-hour window as the hotline takes them) and --teams teams with
+// bases spread over the city working real 8-hour shifts (09:00-17:00; a
+// third drive, the others walk), planned on the road network through the
+// real store and planner.
 // It works in a scratch schema of the database (dropped afterwards), so the
 // data of `make run` is never touched. Output: CSV
 // requests,teams,seconds,assigned,unassigned,feasible.
@@ -31,8 +34,12 @@ func runBenchPlan(ctx context.Context, args []string) error {
 	graph := fs.String("graph", "testdata/osm/astana_roads_approx.osm.pbf", "road network (.osm.pbf)")
 	seed := fs.Int64("seed", 1, "random seed")
 	limit := fs.Duration("time-limit", 0, "solver time limit (0: the planner's default for the size)")
+	windowed := fs.Float64("windowed-share", 0.3, "share of requests with a time window from the hotline (0-1)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
+	}
+	if *windowed < 0 || *windowed > 1 || *nReq < 1 || *nTeams < 1 {
+		return fmt.Errorf("bench plan: --requests and --teams must be positive and --windowed-share in [0, 1]: %w", errUsage)
 	}
 	cfg, err := LoadConfig()
 	if err != nil {
@@ -73,7 +80,9 @@ func runBenchPlan(ctx context.Context, args []string) error {
 	defer db.DropTestSchema(context.WithoutCancel(ctx))
 
 	rules := dispatch.DefaultPlanRules()
-	day := time.Now().In(rules.Location).AddDate(0, 0, 1).Format(time.DateOnly)
+	tomorrow := time.Now().In(rules.Location).AddDate(0, 0, 1)
+	day := tomorrow.Format(time.DateOnly)
+	dayStart := time.Date(tomorrow.Year(), tomorrow.Month(), tomorrow.Day(), 0, 0, 0, 0, rules.Location)
 	rng := rand.New(rand.NewSource(*seed))
 	admin := &dispatch.User{Username: "bench-admin", Role: dispatch.RoleAdmin}
 	if err := db.CreateUser(ctx, admin, "bench-password"); err != nil {
@@ -95,7 +104,7 @@ func runBenchPlan(ctx context.Context, args []string) error {
 		// A third of the teams have a car; the others walk.
 		t := &dispatch.Team{Name: fmt.Sprintf("Team %03d", i), OrganisationID: org.ID, LeadVolunteerID: &lead.ID,
 			Base: places[rng.Intn(len(places))], CapacityPackages: 10, Skills: []string{"shovels"}, HasVehicle: i%3 == 0,
-			Languages: []string{"kk", "ru"}, ShiftStart: "08:00", ShiftEnd: "20:00", Active: true}
+			Languages: []string{"kk", "ru"}, ShiftStart: "09:00", ShiftEnd: "17:00", Active: true}
 		if err := db.SaveTeam(ctx, admin, t); err != nil {
 			return err
 		}
@@ -107,6 +116,13 @@ func runBenchPlan(ctx context.Context, args []string) error {
 			ServiceMinutes: 20 + rng.Intn(20), Force: true, Source: dispatch.SourceCampaign}
 		if rng.Intn(10) == 0 {
 			in.Priority = dispatch.High
+		}
+		if rng.Float64() < *windowed {
+			// What the hotline writes down: "at home between 10 and 12",
+			// a one- to three-hour slot starting on the hour, 09:00-15:00.
+			ws := dayStart.Add(time.Duration(9+rng.Intn(7)) * time.Hour)
+			we := ws.Add(time.Duration(1+rng.Intn(3)) * time.Hour)
+			in.WindowStart, in.WindowEnd = &ws, &we
 		}
 		if err := in.Normalize(dispatch.AstanaArea); err != nil {
 			return err
