@@ -12,6 +12,10 @@ package routing
 
 var lsNeighbours = 8
 
+// lsPasses is the number of local-search passes around the reinserted jobs
+// after each recreate.
+var lsPasses = 2
+
 // routeCost is the objective of a route with the given travel, work
 // (travel + service) and preference totals.
 func (m *model) routeCost(travel, work, pref float64) float64 {

@@ -487,7 +487,9 @@ func (s *search) step(temp float64) {
 	s.lsOrder = append(s.lsOrder[:0], s.removed...)
 	s.recreate(sisrBlink)
 	s.emptyLast = false
-	s.localSearchOn(s.lsOrder, 2)
+	if lsPasses > 0 {
+		s.localSearchOn(s.lsOrder, lsPasses)
+	}
 	c, p := s.objective()
 	accept := c < inf && (p < oldPen || (p == oldPen && c < oldCost-temp*math.Log(s.rng.Float64())))
 	if accept {
