@@ -190,6 +190,9 @@ type RequestInput struct {
 	IdempotencyKey string `json:"-"`
 	// CampaignID links a request made by a campaign (set by use cases only).
 	CampaignID *int64 `json:"-"`
+	// APIKeyID is the Open311 key a request came in with (set by
+	// Open311Input.RequestInput only).
+	APIKeyID *int64 `json:"-"`
 }
 
 // ServiceArea is the rectangle Qamqor serves; points outside are refused.

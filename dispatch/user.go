@@ -59,6 +59,8 @@ const (
 	ActReportProgress  Action = "progress.report"
 	ActViewReports     Action = "reports.view"
 	ActViewDispatchMap Action = "map.view"
+	// ActManageIntegrations: Open311 API keys and webhook subscriptions.
+	ActManageIntegrations Action = "integrations.manage"
 )
 
 // permissions is the one table of who may do what. Hotline operators create
@@ -69,7 +71,7 @@ var permissions = map[Role][]Action{
 	RoleHotline:    {ActCreateRequest, ActSearch, ActViewRequests, ActViewPersonal},
 	RoleDispatcher: {ActCreateRequest, ActSearch, ActViewRequests, ActChangeRequests, ActViewPersonal, ActEditCare, ActPlan, ActViewTeamWork, ActViewReports, ActViewDispatchMap},
 	RoleTeamLead:   {ActViewTeamWork, ActReportProgress},
-	RoleAdmin:      {ActManageTeams, ActManageUsers, ActManageOrgs, ActViewPersonal, ActEditCare, ActSearch, ActViewReports, ActViewRequests},
+	RoleAdmin:      {ActManageTeams, ActManageUsers, ActManageOrgs, ActViewPersonal, ActEditCare, ActSearch, ActViewReports, ActViewRequests, ActManageIntegrations},
 }
 
 // Can reports whether the user's role allows the action.

@@ -98,6 +98,9 @@ type Services struct {
 	// Map reads roads, districts, requests and teams for the maps; see
 	// map.go. Nil falls back to Requests when it implements MapStore.
 	Map MapStore
+	// APIKeys keeps Open311 keys and reads public requests; see
+	// open311.go. Nil answers the Open311 requests endpoints with 503.
+	APIKeys dispatch.APIKeyStore
 }
 
 // Server is the HTTP front of Qamqor. Build it with NewServer.
@@ -105,12 +108,14 @@ type Server struct {
 	Config
 	Services
 
-	router    chi.Router
-	hub       *Hub // nil without Services.Events
-	logins    *loginLimiter
-	plans     sessionPlans
-	templates map[string]*template.Template
-	assets    *assets
+	router chi.Router
+	hub    *Hub // nil without Services.Events
+	logins *loginLimiter
+	plans  sessionPlans
+	// open311Limits throttles Open311 clients per key and per address.
+	open311Limits *rateLimiter
+	templates     map[string]*template.Template
+	assets        *assets
 	// pages are the links the home page offers, filtered by role. Route
 	// files append to it with addPage.
 	pages []page
@@ -135,7 +140,7 @@ func NewServer(cfg Config, svc Services) (*Server, error) {
 	if svc.Logger == nil {
 		svc.Logger = slog.Default()
 	}
-	s := &Server{Config: cfg, Services: svc, logins: newLoginLimiter()}
+	s := &Server{Config: cfg, Services: svc, logins: newLoginLimiter(), open311Limits: newRateLimiter()}
 	var err error
 	if s.assets, err = loadAssets(); err != nil {
 		return nil, err
@@ -179,6 +184,12 @@ func (s *Server) routes() chi.Router {
 	s.registerStaticRoutes(r)
 	s.registerServiceWorkerRoutes(r)
 
+	// Open311: other systems, no session; api_key where the spec asks.
+	r.Group(func(r chi.Router) {
+		r.Use(s.limitBody, middleware.Timeout(s.RequestTimeout))
+		s.registerOpen311Routes(r)
+	})
+
 	// Everything else knows the session and refuses cross-site unsafe
 	// requests.
 	r.Group(func(r chi.Router) {
@@ -210,6 +221,8 @@ func (s *Server) routes() chi.Router {
 				s.registerPageRoutes(r)
 				s.registerDispatchRoutes(r)
 				s.registerTeamRoutes(r)
+				s.registerAPIKeyRoutes(r)
+				s.registerIntegrationsRoutes(r)
 			})
 		})
 	})

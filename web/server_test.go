@@ -128,6 +128,7 @@ func MustServer(tb testing.TB, cfg Config) *testServer {
 	setPlanMocks(s)
 	setRegistryMocks(s)
 	setMapMocks(s)
+	setOpen311Mocks(s)
 	return ts
 }
 

@@ -78,6 +78,7 @@ func runServe(ctx context.Context, args []string) error {
 		Users:     db,
 		Reports:   db,
 		Map:       db,
+		APIKeys:   db,
 		Plan:      web.PlanServices{Planner: planner, Routes: db, Travel: travelFn},
 		Area:      dispatch.AstanaArea,
 		Ready:     func(ctx context.Context) error { return db.Pool().Ping(ctx) },

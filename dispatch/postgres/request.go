@@ -112,14 +112,15 @@ func createRequest(ctx context.Context, tx pgx.Tx, actor *dispatch.User, in disp
 	r, err := scanRequest(tx.QueryRow(ctx, `
 		WITH ins AS (
 			INSERT INTO requests (kind, care_address_id, address_text, location, district_id, source, priority,
-				window_start, window_end, service_minutes, packages, notes, created_by, idempotency_key, created_at, updated_at)
+				window_start, window_end, service_minutes, packages, notes, created_by, idempotency_key, created_at, updated_at,
+				api_key_id)
 			VALUES ($1, $2, $3, ST_GeomFromWKB($4, 4326)::geography,
 				(SELECT id FROM districts d WHERE ST_Contains(d.geom, ST_GeomFromWKB($4, 4326)) LIMIT 1),
-				$5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)
+				$5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15)
 			RETURNING *)
 		SELECT `+requestColumns+` FROM ins r`,
 		in.Kind, in.CareAddressID, address, wkb.Value(pt), in.Source, in.Priority,
-		in.WindowStart, in.WindowEnd, in.ServiceMinutes, in.Packages, in.Notes, createdBy, key, now))
+		in.WindowStart, in.WindowEnd, in.ServiceMinutes, in.Packages, in.Notes, createdBy, key, now, in.APIKeyID))
 	if err != nil {
 		return nil, false, translate(err, "Request")
 	}

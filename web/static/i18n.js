@@ -23,6 +23,7 @@
     "nav.team": { kk: "Менің бағытым", ru: "Мой маршрут", en: "My route" },
     "nav.registry": { kk: "Тізілім", ru: "Реестр", en: "Registry" },
     "nav.reports": { kk: "Есептер", ru: "Отчёты", en: "Reports" },
+    "nav.integrations": { kk: "Интеграциялар", ru: "Интеграции", en: "Integrations" },
     "nav.logout": { kk: "Шығу", ru: "Выйти", en: "Log out" },
     "nav.lang": { kk: "Тіл", ru: "Язык", en: "Language" },
     "login.title": { kk: "Кіру", ru: "Вход", en: "Log in" },
