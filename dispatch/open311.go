@@ -179,7 +179,7 @@ const (
 func (in *Open311Input) RequestInput(keyID int64) (RequestInput, error) {
 	svc, err := FindOpen311Service(in.ServiceCode)
 	if err != nil {
-		return RequestInput{}, Invalid("service_code", "%s", err.(*Error).Message)
+		return RequestInput{}, Invalid("service_code", "There is no service %q: use snow_clearing, food_delivery or other.", in.ServiceCode)
 	}
 	if in.Lat == nil && in.AddressString == "" {
 		return RequestInput{}, Invalid("lat", "Give lat and long, or address_string.")

@@ -15,6 +15,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/qamqor/qamqor/dispatch"
+	"github.com/qamqor/qamqor/web/locale"
 )
 
 // Open311 GeoReport v2 under /open311/v2/ (https://wiki.open311.org/GeoReport_v2).
@@ -82,15 +83,20 @@ func (s *Server) open311Fail(w http.ResponseWriter, r *http.Request, err error) 
 		code, err = dispatch.ETOOLARGE, tooLarge(maxErr.Limit)
 	}
 	st, ok := open311Status[code]
+	lang := open311Lang(r)
 	desc := dispatch.ErrorMessage(err)
+	var de *dispatch.Error
+	if errors.As(err, &de) && code != dispatch.EINTERNAL {
+		format, args := de.Localized()
+		desc = locale.Sprintf(lang, format, args...)
+	}
 	attrs := []any{"method", r.Method, "path", r.URL.Path, "code", code, "request_id", middleware.GetReqID(r.Context())}
 	if !ok {
 		st = http.StatusInternalServerError
-		desc = "Internal error. Quote request id " + middleware.GetReqID(r.Context()) + " when reporting it."
+		desc = locale.Sprintf(lang, "Internal error. Quote request id %s when reporting it.", middleware.GetReqID(r.Context()))
 		s.Logger.Error("open311 request failed", append(attrs, "status", st, "err", err)...)
 	} else {
-		var de *dispatch.Error
-		if errors.As(err, &de) && de.Field != "" && !strings.Contains(desc, de.Field) {
+		if de != nil && de.Field != "" && !strings.Contains(desc, de.Field) {
 			desc = de.Field + ": " + desc
 		}
 		s.Logger.Info("open311 request refused", append(attrs, "status", st, "detail", desc)...)
@@ -141,30 +147,13 @@ func (s *Server) open311Write(w http.ResponseWriter, r *http.Request, status int
 	json.NewEncoder(w).Encode(j)
 }
 
-// open311Lang is the first of kk, ru, en the client accepts (by quality),
-// Kazakh when it names none of them.
+// open311Lang is the language the client asks for in Accept-Language,
+// English when it names none we speak (as for the rest of the API).
 func open311Lang(r *http.Request) string {
-	best, bestQ := "", -1.0
-	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
-		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		tag = strings.ToLower(strings.TrimSpace(tag))
-		base, _, _ := strings.Cut(tag, "-")
-		q := 1.0
-		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
-			if f, err := strconv.ParseFloat(v, 64); err == nil {
-				q = f
-			}
-		}
-		for _, l := range dispatch.Languages {
-			if base == l && q > bestQ && q > 0 {
-				best, bestQ = l, q
-			}
-		}
+	if l, ok := locale.Negotiate(r.Header.Get("Accept-Language")); ok {
+		return l
 	}
-	if best == "" {
-		return dispatch.Languages[0]
-	}
-	return best
+	return locale.EN
 }
 
 // open311Begin checks the format and the public rate limit; false means
@@ -564,19 +553,19 @@ func parseOpen311Form(r *http.Request) error {
 	case "multipart/form-data":
 		err = r.ParseMultipartForm(1 << 20)
 	default:
-		return &dispatch.Error{Code: codeUnsupportedMedia, Message: "Send the request as application/x-www-form-urlencoded or multipart/form-data, as GeoReport v2 defines."}
+		return dispatch.Errorf(codeUnsupportedMedia, "Send the request as application/x-www-form-urlencoded or multipart/form-data, as GeoReport v2 defines.")
 	}
 	if err != nil {
 		var maxErr *http.MaxBytesError
 		if errors.As(err, &maxErr) {
 			return err
 		}
-		return &dispatch.Error{Code: codeMalformed, Message: "The form cannot be read.", Err: err}
+		return dispatch.Errorf(codeMalformed, "The form cannot be read.").Wrap(err)
 	}
 	for k, vs := range r.PostForm {
 		for _, v := range vs {
 			if strings.ContainsRune(v, 0) || strings.ContainsRune(k, 0) {
-				return &dispatch.Error{Code: codeMalformed, Message: "The form must not contain NUL characters."}
+				return dispatch.Errorf(codeMalformed, "The form must not contain NUL characters.")
 			}
 		}
 	}
@@ -693,8 +682,8 @@ func (l *rateLimiter) take(key string, perMinute int) error {
 	b.at = now
 	if b.tokens < 1 {
 		wait := int(math.Ceil((1 - b.tokens) / float64(perMinute) * 60))
-		return &dispatch.Error{Code: codeTooMany, Message: "Too many requests: this client may make " + strconv.Itoa(perMinute) + " a minute.",
-			Detail: map[string]any{"retry_after": max(wait, 1)}}
+		return dispatch.Errorf(codeTooMany, "Too many requests: this client may make %d a minute.", perMinute).
+			WithDetail(map[string]any{"retry_after": max(wait, 1)})
 	}
 	b.tokens--
 	return nil
