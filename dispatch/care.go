@@ -13,6 +13,7 @@ import (
 // to roles with ActViewPersonal and every read or change is audited.
 type CareAddress struct {
 	ID                int64     `json:"id"`
+	Version           Version   `json:"version"`
 	FullName          string    `json:"full_name,omitempty"`
 	Phone             string    `json:"phone,omitempty"`
 	AddressText       string    `json:"address"`
@@ -62,10 +63,11 @@ func (c CareAddress) FirstName() string {
 // Organisation is the headquarters, a volunteer organisation, an initiative
 // group or an NGO.
 type Organisation struct {
-	ID    int64  `json:"id"`
-	Name  string `json:"name"`
-	Kind  string `json:"kind"`
-	Phone string `json:"phone,omitempty"`
+	ID      int64   `json:"id"`
+	Version Version `json:"version"`
+	Name    string  `json:"name"`
+	Kind    string  `json:"kind"`
+	Phone   string  `json:"phone,omitempty"`
 }
 
 // Organisation kinds.
@@ -74,6 +76,7 @@ var OrganisationKinds = []string{"headquarters", "volunteer_org", "initiative_gr
 // Volunteer is one person in a team.
 type Volunteer struct {
 	ID             int64    `json:"id"`
+	Version        Version  `json:"version"`
 	FullName       string   `json:"full_name"`
 	BirthYear      int      `json:"birth_year"`
 	Languages      []string `json:"languages"`
@@ -97,6 +100,7 @@ func (v Volunteer) Minor(now time.Time) bool {
 // Team is a group of volunteers that goes out together.
 type Team struct {
 	ID               int64     `json:"id"`
+	Version          Version   `json:"version"`
 	Name             string    `json:"name"`
 	OrganisationID   int64     `json:"organisation_id"`
 	LeadVolunteerID  *int64    `json:"lead_volunteer_id,omitempty"`

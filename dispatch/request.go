@@ -130,6 +130,7 @@ func (s RequestStatus) Transition(next RequestStatus) error {
 // Request is one visit a resident needs: clear a yard, deliver a package.
 type Request struct {
 	ID               int64         `json:"id"`
+	Version          Version       `json:"version"`
 	Kind             RequestKind   `json:"kind"`
 	CareAddressID    *int64        `json:"care_address_id,omitempty"`
 	AddressText      string        `json:"address"`
@@ -317,5 +318,7 @@ type RequestStore interface {
 	FindDuplicates(ctx context.Context, kind RequestKind, careAddressID *int64, pt *orb.Point) ([]*Request, error)
 	// SetRequestStatus moves a request, enforcing RequestStatus.Transition;
 	// ECONFLICT when illegal, ENOTFOUND when missing.
-	SetRequestStatus(ctx context.Context, actor *User, id int64, next RequestStatus) (*Request, error)
+	// expect, when not 0, must be the request's current Version
+	// (EPRECONDITION otherwise).
+	SetRequestStatus(ctx context.Context, actor *User, id int64, next RequestStatus, expect Version) (*Request, error)
 }

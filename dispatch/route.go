@@ -99,6 +99,7 @@ func RequestStatusFor(s StopStatus) RequestStatus {
 // Route is one team's ordered stops for a day.
 type Route struct {
 	ID          int64          `json:"id"`
+	Version     Version        `json:"version"`
 	TeamID      int64          `json:"team_id"`
 	Day         string         `json:"day"` // YYYY-MM-DD
 	Status      RouteStatus    `json:"status"`
@@ -114,6 +115,7 @@ type Route struct {
 // Stop is one visit on a route.
 type Stop struct {
 	ID            int64      `json:"id"`
+	Version       Version    `json:"version"`
 	RouteID       int64      `json:"route_id"`
 	RequestID     int64      `json:"request_id"`
 	Seq           int        `json:"seq"`
@@ -159,20 +161,6 @@ type RouteFilter struct {
 	IDs      []int64
 }
 
-// ScheduleInput is what recomputing a route's ETAs needs: where and when the
-// team sets off, and the stops still to visit in order.
-type ScheduleInput struct {
-	RouteID int64
-	TeamID  int64
-	Mode    Mode
-	From    orb.Point
-	At      time.Time
-	// Done are the places already visited, drawn before From.
-	Done    []orb.Point
-	StopIDs []int64
-	Stops   []TimedStop
-}
-
 // RouteStore keeps routes and stops. Changes write events; a change to a
 // live route carries the team's id so the team's topic sees it.
 type RouteStore interface {
@@ -182,44 +170,26 @@ type RouteStore interface {
 	FindRouteByID(ctx context.Context, id int64) (*Route, error)
 	// MoveStop moves a pending stop to position (1-based) of route toRoute
 	// (which may be its own); it returns the ids of the routes changed.
-	MoveStop(ctx context.Context, actor *User, stopID, toRoute int64, position int) ([]int64, error)
+	// EPRECONDITION when edit.Expect is stale; ECONFLICT for a stop that is
+	// not pending or a route that is finished or cancelled.
+	MoveStop(ctx context.Context, actor *User, stopID, toRoute int64, position int, edit StopEdit) ([]int64, error)
 	// SetStopLocked locks or unlocks a stop against re-planning.
-	SetStopLocked(ctx context.Context, actor *User, stopID int64, locked bool) (int64, error)
+	SetStopLocked(ctx context.Context, actor *User, stopID int64, locked bool, edit StopEdit) (int64, error)
 	// RemoveStop takes a pending stop off its route; its request is open again.
-	RemoveStop(ctx context.Context, actor *User, stopID int64) (int64, error)
+	RemoveStop(ctx context.Context, actor *User, stopID int64, edit StopEdit) (int64, error)
 	// PublishRoutes assigns draft routes to their teams.
 	PublishRoutes(ctx context.Context, actor *User, ids []int64) ([]int64, error)
-	// ScheduleInput reads what RecomputeRoute needs.
-	ScheduleInput(ctx context.Context, routeID int64, now time.Time, loc *time.Location) (*ScheduleInput, error)
-	// SaveSchedule stores new ETAs and the route's geometry and totals.
-	SaveSchedule(ctx context.Context, in *ScheduleInput, times []StopTime, geom orb.LineString, distanceM, durationS float64) error
+	// RecomputeRoute recomputes a route's ETAs, geometry and totals in one
+	// transaction (see ComputeSchedule).
+	RecomputeRoute(ctx context.Context, routeID int64, sched Scheduling) error
 }
 
-// RecomputeRoute recomputes the ETAs and geometry of a route's remaining
-// stops from where and when the team sets off.
-func RecomputeRoute(ctx context.Context, store RouteStore, travel Travel, routeID int64, now time.Time, loc *time.Location) error {
-	in, err := store.ScheduleInput(ctx, routeID, now, loc)
-	if err != nil {
-		return err
-	}
-	times, err := ComputeETAs(ctx, travel, in.Mode, in.From, in.At, in.Stops)
-	if err != nil {
-		return err
-	}
-	pts := append(append([]orb.Point(nil), in.Done...), in.From)
-	for _, s := range in.Stops {
-		pts = append(pts, s.Location)
-	}
-	var geom orb.LineString
-	var dist, dur float64
-	if len(pts) >= 2 {
-		geom, dist, dur, err = travel.Path(ctx, pts, in.Mode)
-		if err != nil {
-			geom = orb.LineString(pts)
-		}
-	}
-	for _, s := range in.Stops {
-		dur += float64(s.ServiceMinutes) * 60
-	}
-	return store.SaveSchedule(ctx, in, times, geom, dist, dur)
+// StopEdit is what a dispatcher's edit of a stop carries besides the stop.
+type StopEdit struct {
+	// Expect, when not 0, must be the stop's current Version.
+	Expect Version
+	// Schedule, when set, recomputes the ETAs of every changed route in
+	// the edit's own transaction, so nobody reads the new order with the
+	// old times.
+	Schedule *Scheduling
 }

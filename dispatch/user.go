@@ -31,13 +31,14 @@ func (r Role) Valid() bool {
 
 // User is a person who logs in.
 type User struct {
-	ID             int64  `json:"id"`
-	Username       string `json:"username"`
-	FullName       string `json:"full_name"`
-	Role           Role   `json:"role"`
-	OrganisationID *int64 `json:"organisation_id,omitempty"`
-	TeamID         *int64 `json:"team_id,omitempty"`
-	Active         bool   `json:"active"`
+	ID             int64   `json:"id"`
+	Version        Version `json:"version"`
+	Username       string  `json:"username"`
+	FullName       string  `json:"full_name"`
+	Role           Role    `json:"role"`
+	OrganisationID *int64  `json:"organisation_id,omitempty"`
+	TeamID         *int64  `json:"team_id,omitempty"`
+	Active         bool    `json:"active"`
 }
 
 // Action is something a role may be allowed to do.

@@ -47,11 +47,14 @@ var status = map[string]struct {
 	dispatch.ENOTFOUND:     {http.StatusNotFound, "Not found"},
 	codeMethodNotAllowed:   {http.StatusMethodNotAllowed, "Method not allowed"},
 	dispatch.ECONFLICT:     {http.StatusConflict, "Conflict"},
-	dispatch.ETOOLARGE:     {http.StatusRequestEntityTooLarge, "Request too large"},
-	codeUnsupportedMedia:   {http.StatusUnsupportedMediaType, "Unsupported media type"},
-	dispatch.EINTERNAL:     {http.StatusInternalServerError, "Internal error"},
-	codeUnavailable:        {http.StatusServiceUnavailable, "Service unavailable"},
-	codeTooMany:            {http.StatusTooManyRequests, "Too many attempts"},
+	// Optimistic concurrency: see version.go.
+	dispatch.EPRECONDITION:         {http.StatusPreconditionFailed, "Changed by someone else"},
+	dispatch.EPRECONDITIONREQUIRED: {http.StatusPreconditionRequired, "Version required"},
+	dispatch.ETOOLARGE:             {http.StatusRequestEntityTooLarge, "Request too large"},
+	codeUnsupportedMedia:           {http.StatusUnsupportedMediaType, "Unsupported media type"},
+	dispatch.EINTERNAL:             {http.StatusInternalServerError, "Internal error"},
+	codeUnavailable:                {http.StatusServiceUnavailable, "Service unavailable"},
+	codeTooMany:                    {http.StatusTooManyRequests, "Too many attempts"},
 }
 
 // problem is an RFC 9457 problem detail. Code and Field are our extension
@@ -132,6 +135,18 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 			p.Field, p.Extra = de.Field, de.Detail
 		} else {
 			p.Detail = dispatch.ErrorMessage(err)
+		}
+		if cur, ok := p.Extra["current"]; ok {
+			extra := make(map[string]any, len(p.Extra))
+			for k, v := range p.Extra {
+				extra[k] = v
+			}
+			delete(extra, "current")
+			if rep, etag, ok := s.currentJSON(cur); ok {
+				extra["current"] = rep
+				setETag(w, etag)
+			}
+			p.Extra = extra
 		}
 		// The log keeps the English text, whatever the user reads.
 		s.Logger.Info("request refused", append(attrs, "detail", dispatch.ErrorMessage(err))...)

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"sync"
@@ -109,14 +108,10 @@ func (s *Server) handleRouteList(w http.ResponseWriter, r *http.Request) {
 	for _, st := range listParam(q, "status") {
 		f.Statuses = append(f.Statuses, dispatch.RouteStatus(st))
 	}
-	if !actor.Can(dispatch.ActPlan) {
-		if actor.TeamID == nil {
-			s.Error(w, r, dispatch.Errorf(dispatch.EFORBIDDEN, "You do not lead a team."))
-			return
-		}
-		// A team lead sees only the team's routes, never drafts.
-		f.TeamID = actor.TeamID
-		f.Statuses = []dispatch.RouteStatus{dispatch.RoutePublished, dispatch.RouteInProgress, dispatch.RouteFinished}
+	f, err := dispatch.ScopeRouteFilter(actor, f)
+	if err != nil {
+		s.Error(w, r, err)
+		return
 	}
 	routes, err := s.Plan.Routes.FindRoutes(r.Context(), f)
 	if err != nil {
@@ -140,8 +135,8 @@ func (s *Server) handleRouteView(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	if !actor.Can(dispatch.ActPlan) && actor.TeamID == nil {
-		s.Error(w, r, dispatch.Errorf(dispatch.EFORBIDDEN, "You do not lead a team."))
+	if _, err := dispatch.ScopeRouteFilter(actor, dispatch.RouteFilter{}); err != nil {
+		s.Error(w, r, err)
 		return
 	}
 	rt, err := s.Plan.Routes.FindRouteByID(r.Context(), id)
@@ -149,10 +144,11 @@ func (s *Server) handleRouteView(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	if !actor.Can(dispatch.ActPlan) && (actor.TeamID == nil || *actor.TeamID != rt.TeamID || rt.Status == dispatch.RouteDraft) {
-		s.Error(w, r, dispatch.Errorf(dispatch.ENOTFOUND, "There is no route %d for your team.", id))
+	if err := dispatch.CanSeeRoute(actor, rt); err != nil {
+		s.Error(w, r, err)
 		return
 	}
+	setETag(w, dispatch.RouteETag(rt))
 	writeJSON(w, http.StatusOK, newRouteJSON(rt))
 }
 
@@ -179,19 +175,55 @@ type moveInput struct {
 	Position int   `json:"position"`
 }
 
-// recompute refreshes ETAs and geometry of changed routes right away; a
-// failure there does not undo the edit, it is logged.
-func (s *Server) recompute(ctx context.Context, ids ...int64) {
-	for _, id := range ids {
-		if err := dispatch.RecomputeRoute(ctx, s.Plan.Routes, s.Plan.Travel(), id, s.now(), s.Plan.Planner.Rules.Location); err != nil {
-			s.Logger.Error("recompute route", "route", id, "err", err)
+// scheduling is what the stores need to recompute ETAs inside an edit's
+// transaction; nil when no travel model is wired.
+func (s *Server) scheduling() *dispatch.Scheduling {
+	if s.Plan.Travel == nil {
+		return nil
+	}
+	sched := &dispatch.Scheduling{Travel: s.Plan.Travel(), Now: s.now(), Location: dispatch.DefaultPlanRules().Location}
+	if s.Plan.Planner != nil && s.Plan.Planner.Rules.Location != nil {
+		sched.Location = s.Plan.Planner.Rules.Location
+	}
+	return sched
+}
+
+// stopEdit reads If-Match (the stop's ETag, optional) into a StopEdit that
+// also recomputes ETAs in the edit's transaction.
+func (s *Server) stopEdit(r *http.Request) (dispatch.StopEdit, error) {
+	v, err := ifMatch(r)
+	return dispatch.StopEdit{Expect: v, Schedule: s.scheduling()}, err
+}
+
+// writeStopEdit answers a stop edit: the changed routes and, with its ETag,
+// the stop as it is now, so the client can edit it again without a reload.
+func (s *Server) writeStopEdit(w http.ResponseWriter, r *http.Request, stopID int64, changed []int64, extra map[string]any) {
+	out := map[string]any{"changed_routes": changed}
+	for k, v := range extra {
+		out[k] = v
+	}
+	if routes, err := s.Plan.Routes.FindRoutes(r.Context(), dispatch.RouteFilter{IDs: changed}); err == nil {
+		for _, rt := range routes {
+			for _, st := range rt.Stops {
+				if st.ID == stopID {
+					st := st
+					out["stop"] = &st
+					setETag(w, dispatch.ETag(st.Version))
+				}
+			}
 		}
 	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) handleStopMove(w http.ResponseWriter, r *http.Request) {
 	actor := userFrom(r.Context())
 	id, err := pathID(r, "id", "stop")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	edit, err := s.stopEdit(r)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -204,13 +236,12 @@ func (s *Server) handleStopMove(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, dispatch.Invalid("route_id", "route_id is required."))
 		return
 	}
-	changed, err := s.Plan.Routes.MoveStop(r.Context(), actor, id, in.RouteID, in.Position)
+	changed, err := s.Plan.Routes.MoveStop(r.Context(), actor, id, in.RouteID, in.Position, edit)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	s.recompute(r.Context(), changed...)
-	writeJSON(w, http.StatusOK, map[string]any{"changed_routes": changed})
+	s.writeStopEdit(w, r, id, changed, nil)
 }
 
 type lockInput struct {
@@ -224,16 +255,21 @@ func (s *Server) handleStopLock(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	in, ok := decodeBody[lockInput](s, w, r)
-	if !ok {
-		return
-	}
-	route, err := s.Plan.Routes.SetStopLocked(r.Context(), actor, id, in.Locked)
+	edit, err := s.stopEdit(r)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"route_id": route, "locked": in.Locked})
+	in, ok := decodeBody[lockInput](s, w, r)
+	if !ok {
+		return
+	}
+	route, err := s.Plan.Routes.SetStopLocked(r.Context(), actor, id, in.Locked, edit)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	s.writeStopEdit(w, r, id, []int64{route}, map[string]any{"route_id": route, "locked": in.Locked})
 }
 
 func (s *Server) handleStopRemove(w http.ResponseWriter, r *http.Request) {
@@ -243,12 +279,16 @@ func (s *Server) handleStopRemove(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	route, err := s.Plan.Routes.RemoveStop(r.Context(), actor, id)
+	edit, err := s.stopEdit(r)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	s.recompute(r.Context(), route)
+	route, err := s.Plan.Routes.RemoveStop(r.Context(), actor, id, edit)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"changed_routes": []int64{route}})
 }
 

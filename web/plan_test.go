@@ -15,7 +15,7 @@ import (
 type planMock struct {
 	dispatch.PlanStore
 	FindRoutesFn func(ctx context.Context, f dispatch.RouteFilter) ([]*dispatch.Route, error)
-	MoveStopFn   func(ctx context.Context, actor *dispatch.User, stopID, toRoute int64, position int) ([]int64, error)
+	MoveStopFn   func(ctx context.Context, actor *dispatch.User, stopID, toRoute int64, position int, edit dispatch.StopEdit) ([]int64, error)
 	started      []dispatch.PlanScope
 }
 
@@ -45,22 +45,19 @@ func (m *planMock) FindRoutes(ctx context.Context, f dispatch.RouteFilter) ([]*d
 func (m *planMock) FindRouteByID(ctx context.Context, id int64) (*dispatch.Route, error) {
 	return &dispatch.Route{ID: id, TeamID: 1, Status: dispatch.RoutePublished, Geometry: orb.LineString{{71.4, 51.1}, {71.5, 51.2}}}, nil
 }
-func (m *planMock) MoveStop(ctx context.Context, actor *dispatch.User, stopID, toRoute int64, position int) ([]int64, error) {
-	return m.MoveStopFn(ctx, actor, stopID, toRoute, position)
+func (m *planMock) MoveStop(ctx context.Context, actor *dispatch.User, stopID, toRoute int64, position int, edit dispatch.StopEdit) ([]int64, error) {
+	return m.MoveStopFn(ctx, actor, stopID, toRoute, position, edit)
 }
-func (m *planMock) SetStopLocked(ctx context.Context, actor *dispatch.User, stopID int64, locked bool) (int64, error) {
+func (m *planMock) SetStopLocked(ctx context.Context, actor *dispatch.User, stopID int64, locked bool, edit dispatch.StopEdit) (int64, error) {
 	return 3, dispatch.Require(actor, dispatch.ActPlan)
 }
-func (m *planMock) RemoveStop(ctx context.Context, actor *dispatch.User, stopID int64) (int64, error) {
+func (m *planMock) RemoveStop(ctx context.Context, actor *dispatch.User, stopID int64, edit dispatch.StopEdit) (int64, error) {
 	return 3, dispatch.Require(actor, dispatch.ActPlan)
 }
 func (m *planMock) PublishRoutes(ctx context.Context, actor *dispatch.User, ids []int64) ([]int64, error) {
 	return ids, dispatch.Require(actor, dispatch.ActPlan)
 }
-func (m *planMock) ScheduleInput(ctx context.Context, routeID int64, now time.Time, loc *time.Location) (*dispatch.ScheduleInput, error) {
-	return &dispatch.ScheduleInput{RouteID: routeID, From: orb.Point{71.43, 51.13}, At: now}, nil
-}
-func (m *planMock) SaveSchedule(ctx context.Context, in *dispatch.ScheduleInput, times []dispatch.StopTime, geom orb.LineString, distanceM, durationS float64) error {
+func (m *planMock) RecomputeRoute(ctx context.Context, routeID int64, sched dispatch.Scheduling) error {
 	return nil
 }
 
@@ -69,7 +66,7 @@ func setPlanMocks(s *Server) *planMock {
 	m.FindRoutesFn = func(ctx context.Context, f dispatch.RouteFilter) ([]*dispatch.Route, error) {
 		return []*dispatch.Route{{ID: 3, TeamID: 1, Status: dispatch.RouteDraft}}, nil
 	}
-	m.MoveStopFn = func(ctx context.Context, actor *dispatch.User, stopID, toRoute int64, position int) ([]int64, error) {
+	m.MoveStopFn = func(ctx context.Context, actor *dispatch.User, stopID, toRoute int64, position int, edit dispatch.StopEdit) ([]int64, error) {
 		return []int64{toRoute}, dispatch.Require(actor, dispatch.ActPlan)
 	}
 	s.Plan = PlanServices{

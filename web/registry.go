@@ -134,18 +134,26 @@ func servePage[T any](s *Server, w http.ResponseWriter, r *http.Request, find fu
 	writeList(w, items, total)
 }
 
-// decodeSave reads the id of a POST (0) or PUT (the path id, naming what)
-// and decodes its body into an I; on failure it writes the problem and
-// returns false.
-func decodeSave[I any](s *Server, w http.ResponseWriter, r *http.Request, what string) (int64, I, bool) {
+// decodeSave reads the id of a POST (0) or PUT (the path id, naming what),
+// the If-Match version of a PUT (the store refuses a PUT without one) and
+// decodes the body into an I; on failure it writes the problem and returns
+// false.
+func decodeSave[I any](s *Server, w http.ResponseWriter, r *http.Request, what string) (int64, dispatch.Version, I, bool) {
+	var zero I
 	id, err := idForSave(r, what)
 	if err != nil {
 		s.Error(w, r, err)
-		var zero I
-		return 0, zero, false
+		return 0, 0, zero, false
+	}
+	var version dispatch.Version
+	if id != 0 {
+		if version, err = ifMatch(r); err != nil {
+			s.Error(w, r, err)
+			return 0, 0, zero, false
+		}
 	}
 	in, ok := decodeBody[I](s, w, r)
-	return id, in, ok
+	return id, version, in, ok
 }
 
 // convert maps f over items.
@@ -286,7 +294,7 @@ func (s *Server) handleCareView(w http.ResponseWriter, r *http.Request) {
 		rc := c.Redacted()
 		c = &rc
 	}
-	writeJSON(w, http.StatusOK, newCareJSON(c))
+	writeVersioned(w, http.StatusOK, newCareJSON(c), c.Version)
 }
 
 // handleCareSave serves POST /api/care-addresses (201) and PUT
@@ -296,7 +304,7 @@ func (s *Server) handleCareSave(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id, in, ok := decodeSave[careInput](s, w, r, "care address")
+	id, version, in, ok := decodeSave[careInput](s, w, r, "care address")
 	if !ok {
 		return
 	}
@@ -305,6 +313,7 @@ func (s *Server) handleCareSave(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	c.Version = version
 	if err := s.Registry.SaveCareAddress(r.Context(), actor, c); err != nil {
 		s.Error(w, r, err)
 		return
@@ -312,7 +321,7 @@ func (s *Server) handleCareSave(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPost {
 		w.Header().Set("Location", "/api/care-addresses/"+strconv.FormatInt(c.ID, 10))
 	}
-	writeJSON(w, savedStatus(r), newCareJSON(c))
+	writeVersioned(w, savedStatus(r), newCareJSON(c), c.Version)
 }
 
 // teamJSON is a team with its base as lat/lon.
@@ -386,7 +395,7 @@ func (s *Server) handleTeamView(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, newTeamJSON(t))
+	writeVersioned(w, http.StatusOK, newTeamJSON(t), t.Version)
 }
 
 func (s *Server) handleTeamSave(w http.ResponseWriter, r *http.Request) {
@@ -394,7 +403,7 @@ func (s *Server) handleTeamSave(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id, in, ok := decodeSave[teamInput](s, w, r, "team")
+	id, version, in, ok := decodeSave[teamInput](s, w, r, "team")
 	if !ok {
 		return
 	}
@@ -403,11 +412,12 @@ func (s *Server) handleTeamSave(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	t.Version = version
 	if err := s.Registry.SaveTeam(r.Context(), actor, t); err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	writeJSON(w, savedStatus(r), newTeamJSON(t))
+	writeVersioned(w, savedStatus(r), newTeamJSON(t), t.Version)
 }
 
 // cleanList trims the items of a list and drops empty ones.
@@ -458,7 +468,7 @@ func (s *Server) handleVolunteerSave(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id, in, ok := decodeSave[volunteerInput](s, w, r, "volunteer")
+	id, version, in, ok := decodeSave[volunteerInput](s, w, r, "volunteer")
 	if !ok {
 		return
 	}
@@ -467,12 +477,12 @@ func (s *Server) handleVolunteerSave(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := &dispatch.Volunteer{ID: id, FullName: in.FullName, BirthYear: in.BirthYear, Languages: cleanList(in.Languages),
-		Phone: strings.TrimSpace(in.Phone), OrganisationID: in.OrganisationID, Active: in.Active == nil || *in.Active}
+		Phone: strings.TrimSpace(in.Phone), OrganisationID: in.OrganisationID, Active: in.Active == nil || *in.Active, Version: version}
 	if err := s.Registry.SaveVolunteer(r.Context(), actor, v); err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	writeJSON(w, savedStatus(r), volunteerJSON{Volunteer: v, Minor: v.Minor(s.now())})
+	writeVersioned(w, savedStatus(r), volunteerJSON{Volunteer: v, Minor: v.Minor(s.now())}, v.Version)
 }
 
 func (s *Server) handleOrganisationList(w http.ResponseWriter, r *http.Request) {
@@ -496,7 +506,7 @@ func (s *Server) handleOrganisationSave(w http.ResponseWriter, r *http.Request) 
 	if !ok {
 		return
 	}
-	id, in, ok := decodeSave[organisationInput](s, w, r, "organisation")
+	id, version, in, ok := decodeSave[organisationInput](s, w, r, "organisation")
 	if !ok {
 		return
 	}
@@ -504,12 +514,12 @@ func (s *Server) handleOrganisationSave(w http.ResponseWriter, r *http.Request) 
 		s.Error(w, r, dispatch.Invalid("phone", "The phone number is too long."))
 		return
 	}
-	o := &dispatch.Organisation{ID: id, Name: in.Name, Kind: in.Kind, Phone: strings.TrimSpace(in.Phone)}
+	o := &dispatch.Organisation{ID: id, Name: in.Name, Kind: in.Kind, Phone: strings.TrimSpace(in.Phone), Version: version}
 	if err := s.Registry.SaveOrganisation(r.Context(), actor, o); err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	writeJSON(w, savedStatus(r), o)
+	writeVersioned(w, savedStatus(r), o, o.Version)
 }
 
 func (s *Server) handleUserList(w http.ResponseWriter, r *http.Request) {
@@ -540,12 +550,12 @@ func (s *Server) handleUserSave(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id, in, ok := decodeSave[userInput](s, w, r, "user")
+	id, version, in, ok := decodeSave[userInput](s, w, r, "user")
 	if !ok {
 		return
 	}
 	u := &dispatch.User{ID: id, Username: in.Username, FullName: in.FullName, Role: in.Role, TeamID: in.TeamID,
-		OrganisationID: in.OrganisationID, Active: in.Active == nil || *in.Active}
+		OrganisationID: in.OrganisationID, Active: in.Active == nil || *in.Active, Version: version}
 	if id != 0 && u.Username == "" {
 		u.Username = "unchanged" // the store keeps the stored username
 	}
@@ -556,5 +566,5 @@ func (s *Server) handleUserSave(w http.ResponseWriter, r *http.Request) {
 	if s.hub != nil {
 		s.hub.Recheck() // the user's live connections may have lost their grant
 	}
-	writeJSON(w, savedStatus(r), u)
+	writeVersioned(w, savedStatus(r), u, u.Version)
 }

@@ -137,7 +137,7 @@ func (s *Server) handleRequestView(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, newRequestJSON(req))
+	writeVersioned(w, http.StatusOK, newRequestJSON(req), req.Version)
 }
 
 // handleRequestList serves GET /api/requests?status=&kind=&limit=&offset=;
@@ -198,6 +198,11 @@ func (s *Server) handleRequestStatus(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	expect, err := ifMatch(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	in, ok := decodeBody[statusInput](s, w, r)
 	if !ok {
 		return
@@ -206,12 +211,12 @@ func (s *Server) handleRequestStatus(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, dispatch.Invalid("status", "Unknown status %q.", in.Status))
 		return
 	}
-	req, err := s.Requests.SetRequestStatus(r.Context(), actor, id, in.Status)
+	req, err := s.Requests.SetRequestStatus(r.Context(), actor, id, in.Status, expect)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, newRequestJSON(req))
+	writeVersioned(w, http.StatusOK, newRequestJSON(req), req.Version)
 }
 
 // handleRequestDuplicates lists open requests that a new one of kind at

@@ -244,7 +244,7 @@ func TestRequestView(t *testing.T) {
 
 func TestRequestStatus(t *testing.T) {
 	ts := MustServer(t, Config{})
-	ts.Requests.SetRequestStatusFn = func(ctx context.Context, actor *dispatch.User, id int64, next dispatch.RequestStatus) (*dispatch.Request, error) {
+	ts.Requests.SetRequestStatusFn = func(ctx context.Context, actor *dispatch.User, id int64, next dispatch.RequestStatus, expect dispatch.Version) (*dispatch.Request, error) {
 		return nil, dispatch.StatusDone.Transition(next)
 	}
 	w := ts.do(t, call{Method: "POST", Path: "/api/requests/5/status", Role: dispatch.RoleDispatcher, Body: `{"status":"new"}`})

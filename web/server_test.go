@@ -100,7 +100,7 @@ func MustServer(tb testing.TB, cfg Config) *testServer {
 			FindDuplicatesFn: func(ctx context.Context, kind dispatch.RequestKind, careAddressID *int64, pt *orb.Point) ([]*dispatch.Request, error) {
 				return nil, nil
 			},
-			SetRequestStatusFn: func(ctx context.Context, actor *dispatch.User, id int64, next dispatch.RequestStatus) (*dispatch.Request, error) {
+			SetRequestStatusFn: func(ctx context.Context, actor *dispatch.User, id int64, next dispatch.RequestStatus, expect dispatch.Version) (*dispatch.Request, error) {
 				r := sampleRequest(id)
 				r.Status = next
 				return r, nil

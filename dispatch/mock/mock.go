@@ -65,7 +65,7 @@ type RequestStore struct {
 	FindRequestByIDFn  func(ctx context.Context, id int64) (*dispatch.Request, error)
 	FindRequestsFn     func(ctx context.Context, f dispatch.RequestFilter) ([]*dispatch.Request, int, error)
 	FindDuplicatesFn   func(ctx context.Context, kind dispatch.RequestKind, careAddressID *int64, pt *orb.Point) ([]*dispatch.Request, error)
-	SetRequestStatusFn func(ctx context.Context, actor *dispatch.User, id int64, next dispatch.RequestStatus) (*dispatch.Request, error)
+	SetRequestStatusFn func(ctx context.Context, actor *dispatch.User, id int64, next dispatch.RequestStatus, expect dispatch.Version) (*dispatch.Request, error)
 }
 
 // CreateRequest calls CreateRequestFn.
@@ -89,8 +89,8 @@ func (s *RequestStore) FindDuplicates(ctx context.Context, kind dispatch.Request
 }
 
 // SetRequestStatus calls SetRequestStatusFn.
-func (s *RequestStore) SetRequestStatus(ctx context.Context, actor *dispatch.User, id int64, next dispatch.RequestStatus) (*dispatch.Request, error) {
-	return s.SetRequestStatusFn(ctx, actor, id, next)
+func (s *RequestStore) SetRequestStatus(ctx context.Context, actor *dispatch.User, id int64, next dispatch.RequestStatus, expect dispatch.Version) (*dispatch.Request, error) {
+	return s.SetRequestStatusFn(ctx, actor, id, next, expect)
 }
 
 // CareStore is a mock dispatch.CareStore.

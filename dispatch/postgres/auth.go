@@ -20,11 +20,11 @@ var _ dispatch.AuthStore = (*DB)(nil)
 // an unknown name costs as much as one with a wrong password.
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("qamqor-dummy-password"), bcrypt.DefaultCost)
 
-const userColumns = `id, username, full_name, role, organisation_id, team_id, active`
+const userColumns = `id, username, full_name, role, organisation_id, team_id, active, version`
 
 func scanUser(row pgx.Row) (*dispatch.User, error) {
 	var u dispatch.User
-	err := row.Scan(&u.ID, &u.Username, &u.FullName, &u.Role, &u.OrganisationID, &u.TeamID, &u.Active)
+	err := row.Scan(&u.ID, &u.Username, &u.FullName, &u.Role, &u.OrganisationID, &u.TeamID, &u.Active, &u.Version)
 	return &u, err
 }
 
@@ -33,7 +33,7 @@ func (db *DB) Authenticate(ctx context.Context, username, password string) (*dis
 	var hash string
 	row := db.pool.QueryRow(ctx, `SELECT password_hash, `+userColumns+` FROM users WHERE username = $1 AND active`, username)
 	var u dispatch.User
-	err := row.Scan(&hash, &u.ID, &u.Username, &u.FullName, &u.Role, &u.OrganisationID, &u.TeamID, &u.Active)
+	err := row.Scan(&hash, &u.ID, &u.Username, &u.FullName, &u.Role, &u.OrganisationID, &u.TeamID, &u.Active, &u.Version)
 	if errors.Is(err, pgx.ErrNoRows) {
 		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
 		return nil, dispatch.Errorf(dispatch.EUNAUTHORIZED, "Wrong username or password.")
@@ -161,7 +161,7 @@ func (db *DB) CreateUser(ctx context.Context, u *dispatch.User, password string)
 	}
 	u.Active = true
 	err = db.pool.QueryRow(ctx, `INSERT INTO users (username, password_hash, role, full_name, organisation_id, team_id)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		u.Username, string(hash), u.Role, u.FullName, u.OrganisationID, u.TeamID).Scan(&u.ID)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, version`,
+		u.Username, string(hash), u.Role, u.FullName, u.OrganisationID, u.TeamID).Scan(&u.ID, &u.Version)
 	return translate(err, "User")
 }

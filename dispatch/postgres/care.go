@@ -13,13 +13,13 @@ var _ dispatch.CareStore = (*DB)(nil)
 
 const careColumns = `c.id, c.full_name, c.phone, c.address_text, c.entrance, c.floor, c.flat,
 	ST_AsBinary(c.location::geometry), c.district_id, c.preferred_language, c.needs, c.immobile,
-	c.mobility_notes, c.access_notes, c.consent, c.active, c.created_at, c.updated_at`
+	c.mobility_notes, c.access_notes, c.consent, c.active, c.created_at, c.updated_at, c.version`
 
 func scanCare(row pgx.Row) (*dispatch.CareAddress, error) {
 	var c dispatch.CareAddress
 	err := row.Scan(&c.ID, &c.FullName, &c.Phone, &c.AddressText, &c.Entrance, &c.Floor, &c.Flat,
 		wkb.Scanner(&c.Location), &c.DistrictID, &c.PreferredLanguage, &c.Needs, &c.Immobile,
-		&c.MobilityNotes, &c.AccessNotes, &c.Consent, &c.Active, &c.CreatedAt, &c.UpdatedAt)
+		&c.MobilityNotes, &c.AccessNotes, &c.Consent, &c.Active, &c.CreatedAt, &c.UpdatedAt, &c.Version)
 	return &c, err
 }
 
@@ -54,10 +54,10 @@ func (db *DB) CreateCareAddress(ctx context.Context, actor *dispatch.User, c *di
 			VALUES ($1, $2, $3, $4, $5, $6, ST_GeomFromWKB($7, 4326)::geography,
 				coalesce($8, (SELECT id FROM districts d WHERE ST_Contains(d.geom, ST_GeomFromWKB($7, 4326)) LIMIT 1)),
 				$9, $10, $11, $12, $13, $14, $15)
-			RETURNING id, district_id, created_at, updated_at`,
+			RETURNING id, district_id, created_at, updated_at, version`,
 			c.FullName, c.Phone, c.AddressText, c.Entrance, c.Floor, c.Flat, wkb.Value(c.Location),
 			c.DistrictID, c.PreferredLanguage, c.Needs, c.Immobile, c.MobilityNotes, c.AccessNotes, c.Consent, c.Active).
-			Scan(&c.ID, &c.DistrictID, &c.CreatedAt, &c.UpdatedAt)
+			Scan(&c.ID, &c.DistrictID, &c.CreatedAt, &c.UpdatedAt, &c.Version)
 		if err != nil {
 			return translate(err, "Care address")
 		}

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -24,6 +26,8 @@ type DB struct {
 	schema string
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
+	// retries counts transactions run again by inTx.
+	retries atomic.Int64
 }
 
 // Open connects to the database at url. searchPath, when not empty, is put
@@ -53,8 +57,37 @@ func (db *DB) Close() { db.pool.Close() }
 // Pool exposes the pool for the cmd wiring and tests in this package's tree.
 func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 
-// inTx runs fn in a transaction and commits when fn returns nil.
+// txAttempts is how often inTx runs a transaction that PostgreSQL aborted
+// for a deadlock (40P01) or a serialization failure (40001). Both mean "run
+// it again": the other transaction has gone through by then.
+const txAttempts = 5
+
+// inTx runs fn in a transaction and commits when fn returns nil. When the
+// transaction is aborted by a deadlock or serialization failure it is rolled
+// back and fn runs again (up to txAttempts times, with a short random
+// pause); fn must therefore set, not accumulate, what it hands out. If every
+// attempt fails the caller gets ECONFLICT ("try again"), never a raw 500.
 func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	var err error
+	for attempt := 1; attempt <= txAttempts; attempt++ {
+		if err = db.runTx(ctx, fn); !retryable(err) {
+			return err
+		}
+		db.retries.Add(1)
+		if attempt < txAttempts {
+			pause := time.Duration(attempt*10+rand.IntN(20)) * time.Millisecond
+			select {
+			case <-ctx.Done():
+				return errors.Join(ctx.Err(), err)
+			case <-time.After(pause):
+			}
+		}
+	}
+	return &dispatch.Error{Code: dispatch.ECONFLICT, Err: err,
+		Message: "Someone else was changing the same records at the same moment; please try again."}
+}
+
+func (db *DB) runTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -65,6 +98,18 @@ func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	}
 	return tx.Commit(ctx)
 }
+
+// retryable reports whether err is a deadlock or serialization failure,
+// however it was wrapped.
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
+}
+
+// Retries returns how many transactions were run again after a deadlock or
+// serialization failure since the DB was opened; tests read it to prove a
+// lock order is deadlock-free rather than merely retried.
+func (db *DB) Retries() int64 { return db.retries.Load() }
 
 // translate turns driver errors into domain errors: no rows becomes
 // ENOTFOUND, a unique violation ECONFLICT, a check violation EINVALID.

@@ -23,12 +23,12 @@ const (
 )
 
 // execRouteColumns are the columns execScanRoute reads from routes ro.
-const execRouteColumns = `ro.id, ro.team_id, ro.day::text, ro.status, ro.distance_m, ro.duration_s,
+const execRouteColumns = `ro.id, ro.version, ro.team_id, ro.day::text, ro.status, ro.distance_m, ro.duration_s,
 	ro.published_at, ro.started_at, ro.finished_at`
 
 func execScanRoute(row pgx.Row) (*dispatch.Route, error) {
 	var r dispatch.Route
-	err := row.Scan(&r.ID, &r.TeamID, &r.Day, &r.Status, &r.DistanceM, &r.DurationS,
+	err := row.Scan(&r.ID, &r.Version, &r.TeamID, &r.Day, &r.Status, &r.DistanceM, &r.DurationS,
 		&r.PublishedAt, &r.StartedAt, &r.FinishedAt)
 	return &r, err
 }
@@ -45,12 +45,12 @@ func execLockRoute(ctx context.Context, tx pgx.Tx, id int64) (*dispatch.Route, e
 
 // execStopColumns are the columns execScanStop reads from stops s joined
 // with requests r.
-const execStopColumns = `s.id, s.route_id, s.request_id, s.seq, s.status, s.locked, s.eta, s.arrived_at, s.done_at,
+const execStopColumns = `s.id, s.version, s.route_id, s.request_id, s.seq, s.status, s.locked, s.eta, s.arrived_at, s.done_at,
 	s.note, s.language_match, s.travel_s, s.distance_m, r.kind, r.address_text,
 	ST_Y(r.location::geometry), ST_X(r.location::geometry)`
 
 func execScanStop(row pgx.Row, s *dispatch.Stop) error {
-	return row.Scan(&s.ID, &s.RouteID, &s.RequestID, &s.Seq, &s.Status, &s.Locked, &s.ETA, &s.ArrivedAt, &s.DoneAt,
+	return row.Scan(&s.ID, &s.Version, &s.RouteID, &s.RequestID, &s.Seq, &s.Status, &s.Locked, &s.ETA, &s.ArrivedAt, &s.DoneAt,
 		&s.Note, &s.LanguageMatch, &s.TravelS, &s.DistanceM, &s.Kind, &s.AddressText, &s.Lat, &s.Lon)
 }
 
@@ -329,11 +329,13 @@ func (db *DB) UpdateStop(ctx context.Context, actor *dispatch.User, stopID int64
 	out := &dispatch.StopUpdate{}
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		now := db.Now()
-		var routeID int64
-		if err := tx.QueryRow(ctx, `SELECT route_id FROM stops WHERE id = $1`, stopID).Scan(&routeID); err != nil {
-			return translate(err, fmt.Sprintf("Stop %d", stopID))
+		// The stop's route is known only once the stop is locked: a
+		// dispatcher may move it until then (see lockStop).
+		locked, err := lockStop(ctx, tx, stopID)
+		if err != nil {
+			return err
 		}
-		rt, err := execLockRoute(ctx, tx, routeID)
+		rt, err := execLockRoute(ctx, tx, locked.routeID)
 		if err != nil {
 			return err
 		}
@@ -555,7 +557,7 @@ func (db *DB) FindTeamRoute(ctx context.Context, actor *dispatch.User, teamID in
 			var ts dispatch.TeamStop
 			var c care
 			s := &ts.Stop
-			if err := rows.Scan(&s.ID, &s.RouteID, &s.RequestID, &s.Seq, &s.Status, &s.Locked, &s.ETA, &s.ArrivedAt, &s.DoneAt,
+			if err := rows.Scan(&s.ID, &s.Version, &s.RouteID, &s.RequestID, &s.Seq, &s.Status, &s.Locked, &s.ETA, &s.ArrivedAt, &s.DoneAt,
 				&s.Note, &s.LanguageMatch, &s.TravelS, &s.DistanceM, &s.Kind, &s.AddressText, &s.Lat, &s.Lon,
 				&ts.Packages, &ts.Notes, &c.id, &c.name, &c.phone, &c.entrance, &c.floor, &c.flat, &c.access,
 				&c.immobile, &c.language); err != nil {

@@ -211,12 +211,12 @@ func (db *DB) teamVolunteers(ctx context.Context) (map[int64][]dispatch.Voluntee
 
 const teamColumns = `t.id, t.name, t.organisation_id, t.lead_volunteer_id, ST_AsBinary(t.base::geometry), t.has_vehicle,
 	t.capacity_packages, t.skills, t.languages, to_char(t.shift_start, 'HH24:MI'), to_char(t.shift_end, 'HH24:MI'), t.color, t.active,
-	coalesce((SELECT array_agg(volunteer_id ORDER BY volunteer_id) FROM team_members WHERE team_id = t.id), '{}')`
+	coalesce((SELECT array_agg(volunteer_id ORDER BY volunteer_id) FROM team_members WHERE team_id = t.id), '{}'), t.version`
 
 func scanTeam(row pgx.Row) (*dispatch.Team, error) {
 	var t dispatch.Team
 	err := row.Scan(&t.ID, &t.Name, &t.OrganisationID, &t.LeadVolunteerID, wkb.Scanner(&t.Base), &t.HasVehicle,
-		&t.CapacityPackages, &t.Skills, &t.Languages, &t.ShiftStart, &t.ShiftEnd, &t.Color, &t.Active, &t.MemberIDs)
+		&t.CapacityPackages, &t.Skills, &t.Languages, &t.ShiftStart, &t.ShiftEnd, &t.Color, &t.Active, &t.MemberIDs, &t.Version)
 	return &t, err
 }
 

@@ -162,14 +162,10 @@ func TestPlanPublishReplan(t *testing.T) {
 		}
 	}
 	moved := nr.Stops[len(nr.Stops)-1]
-	changed, err := db.MoveStop(ctx, disp, moved.ID, sr.ID, 1)
+	sched := &dispatch.Scheduling{Travel: dispatch.HaversineTravel{}, Now: db.Now(), Location: rules.Location}
+	changed, err := db.MoveStop(ctx, disp, moved.ID, sr.ID, 1, dispatch.StopEdit{Schedule: sched})
 	if err != nil || len(changed) != 2 {
 		t.Fatalf("MoveStop changed=%v err=%v", changed, err)
-	}
-	for _, id := range changed {
-		if err := dispatch.RecomputeRoute(ctx, db, dispatch.HaversineTravel{}, id, db.Now(), rules.Location); err != nil {
-			t.Fatal(err)
-		}
 	}
 	sr, _ = db.FindRouteByID(ctx, sr.ID)
 	if sr.Stops[0].ID != moved.ID || len(sr.Stops) != 5 {
@@ -231,14 +227,14 @@ func TestPlanPublishReplan(t *testing.T) {
 	}
 	// Removing a pending stop reopens its request.
 	rem := nr2.Stops[len(nr2.Stops)-1]
-	if _, err := db.RemoveStop(ctx, disp, rem.ID); err != nil {
+	if _, err := db.RemoveStop(ctx, disp, rem.ID, dispatch.StopEdit{}); err != nil {
 		t.Fatal(err)
 	}
 	back, _ := db.FindRequestByID(ctx, rem.RequestID)
 	if back.Status != dispatch.StatusNew {
 		t.Fatalf("removed stop's request status=%s, want new", back.Status)
 	}
-	if _, err := db.RemoveStop(ctx, disp, done.ID); dispatch.ErrorCode(err) != dispatch.ECONFLICT {
+	if _, err := db.RemoveStop(ctx, disp, done.ID, dispatch.StopEdit{}); dispatch.ErrorCode(err) != dispatch.ECONFLICT {
 		t.Fatalf("removing a done stop code=%q, want conflict", dispatch.ErrorCode(err))
 	}
 }

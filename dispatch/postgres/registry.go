@@ -22,7 +22,7 @@ func pageLimit(p dispatch.Page) (int, int) {
 // FindOrganisations implements dispatch.RegistryStore.
 func (db *DB) FindOrganisations(ctx context.Context, p dispatch.Page) ([]*dispatch.Organisation, int, error) {
 	limit, offset := pageLimit(p)
-	rows, err := db.pool.Query(ctx, `SELECT id, name, kind, phone, count(*) OVER () FROM organisations
+	rows, err := db.pool.Query(ctx, `SELECT id, version, name, kind, phone, count(*) OVER () FROM organisations
 		WHERE $1 = '' OR name ILIKE '%' || $1 || '%' ORDER BY name LIMIT $2 OFFSET $3`, p.Q, limit, offset)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find organisations: %w", err)
@@ -32,7 +32,7 @@ func (db *DB) FindOrganisations(ctx context.Context, p dispatch.Page) ([]*dispat
 	total := 0
 	for rows.Next() {
 		var o dispatch.Organisation
-		if err := rows.Scan(&o.ID, &o.Name, &o.Kind, &o.Phone, &total); err != nil {
+		if err := rows.Scan(&o.ID, &o.Version, &o.Name, &o.Kind, &o.Phone, &total); err != nil {
 			return nil, 0, fmt.Errorf("scan organisation: %w", err)
 		}
 		out = append(out, &o)
@@ -40,7 +40,8 @@ func (db *DB) FindOrganisations(ctx context.Context, p dispatch.Page) ([]*dispat
 	return out, total, rows.Err()
 }
 
-// SaveOrganisation implements dispatch.RegistryStore: insert when ID is 0.
+// SaveOrganisation implements dispatch.RegistryStore: insert when ID is 0,
+// otherwise update if o.Version is still current (see lockVersion).
 func (db *DB) SaveOrganisation(ctx context.Context, actor *dispatch.User, o *dispatch.Organisation) error {
 	if err := dispatch.Require(actor, dispatch.ActManageOrgs); err != nil {
 		return err
@@ -48,23 +49,25 @@ func (db *DB) SaveOrganisation(ctx context.Context, actor *dispatch.User, o *dis
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	var err error
-	if o.ID == 0 {
-		err = db.pool.QueryRow(ctx, `INSERT INTO organisations (name, kind, phone) VALUES ($1, $2, $3) RETURNING id`, o.Name, o.Kind, o.Phone).Scan(&o.ID)
-	} else {
-		var tag interface{ RowsAffected() int64 }
-		tag, err = db.pool.Exec(ctx, `UPDATE organisations SET name = $2, kind = $3, phone = $4 WHERE id = $1`, o.ID, o.Name, o.Kind, o.Phone)
-		if err == nil && tag.RowsAffected() == 0 {
-			return dispatch.Errorf(dispatch.ENOTFOUND, "Organisation %d not found.", o.ID)
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		if o.ID == 0 {
+			err := tx.QueryRow(ctx, `INSERT INTO organisations (name, kind, phone) VALUES ($1, $2, $3) RETURNING id, version`,
+				o.Name, o.Kind, o.Phone).Scan(&o.ID, &o.Version)
+			return translate(err, "Organisation")
 		}
-	}
-	return translate(err, "Organisation")
+		if err := lockVersion(ctx, tx, actor, versionedOrganisation, o.ID, o.Version); err != nil {
+			return err
+		}
+		err := tx.QueryRow(ctx, `UPDATE organisations SET name = $2, kind = $3, phone = $4 WHERE id = $1 RETURNING version`,
+			o.ID, o.Name, o.Kind, o.Phone).Scan(&o.Version)
+		return translate(err, "Organisation")
+	})
 }
 
 // FindVolunteers implements dispatch.RegistryStore.
 func (db *DB) FindVolunteers(ctx context.Context, p dispatch.Page) ([]*dispatch.Volunteer, int, error) {
 	limit, offset := pageLimit(p)
-	rows, err := db.pool.Query(ctx, `SELECT id, full_name, birth_year, languages, phone, organisation_id, active, count(*) OVER ()
+	rows, err := db.pool.Query(ctx, `SELECT id, version, full_name, birth_year, languages, phone, organisation_id, active, count(*) OVER ()
 		FROM volunteers WHERE $1 = '' OR full_name ILIKE '%' || $1 || '%' ORDER BY full_name, id LIMIT $2 OFFSET $3`, p.Q, limit, offset)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find volunteers: %w", err)
@@ -74,7 +77,7 @@ func (db *DB) FindVolunteers(ctx context.Context, p dispatch.Page) ([]*dispatch.
 	total := 0
 	for rows.Next() {
 		var v dispatch.Volunteer
-		if err := rows.Scan(&v.ID, &v.FullName, &v.BirthYear, &v.Languages, &v.Phone, &v.OrganisationID, &v.Active, &total); err != nil {
+		if err := rows.Scan(&v.ID, &v.Version, &v.FullName, &v.BirthYear, &v.Languages, &v.Phone, &v.OrganisationID, &v.Active, &total); err != nil {
 			return nil, 0, fmt.Errorf("scan volunteer: %w", err)
 		}
 		out = append(out, &v)
@@ -93,19 +96,20 @@ func (db *DB) SaveVolunteer(ctx context.Context, actor *dispatch.User, v *dispat
 	if v.Languages == nil {
 		v.Languages = []string{}
 	}
-	var err error
-	if v.ID == 0 {
-		err = db.pool.QueryRow(ctx, `INSERT INTO volunteers (full_name, birth_year, languages, phone, organisation_id, active)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, v.FullName, v.BirthYear, v.Languages, v.Phone, v.OrganisationID, v.Active).Scan(&v.ID)
-	} else {
-		var tag interface{ RowsAffected() int64 }
-		tag, err = db.pool.Exec(ctx, `UPDATE volunteers SET full_name = $2, birth_year = $3, languages = $4, phone = $5, organisation_id = $6, active = $7
-			WHERE id = $1`, v.ID, v.FullName, v.BirthYear, v.Languages, v.Phone, v.OrganisationID, v.Active)
-		if err == nil && tag.RowsAffected() == 0 {
-			return dispatch.Errorf(dispatch.ENOTFOUND, "Volunteer %d not found.", v.ID)
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		if v.ID == 0 {
+			err := tx.QueryRow(ctx, `INSERT INTO volunteers (full_name, birth_year, languages, phone, organisation_id, active)
+				VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, version`, v.FullName, v.BirthYear, v.Languages, v.Phone, v.OrganisationID, v.Active).
+				Scan(&v.ID, &v.Version)
+			return translate(err, "Volunteer")
 		}
-	}
-	return translate(err, "Volunteer")
+		if err := lockVersion(ctx, tx, actor, versionedVolunteer, v.ID, v.Version); err != nil {
+			return err
+		}
+		err := tx.QueryRow(ctx, `UPDATE volunteers SET full_name = $2, birth_year = $3, languages = $4, phone = $5, organisation_id = $6, active = $7
+			WHERE id = $1 RETURNING version`, v.ID, v.FullName, v.BirthYear, v.Languages, v.Phone, v.OrganisationID, v.Active).Scan(&v.Version)
+		return translate(err, "Volunteer")
+	})
 }
 
 // FindTeamsPage implements dispatch.RegistryStore.
@@ -158,24 +162,41 @@ func (db *DB) SaveTeam(ctx context.Context, actor *dispatch.User, t *dispatch.Te
 		t.Languages = []string{}
 	}
 	return db.inTx(ctx, func(tx pgx.Tx) error {
-		var err error
+		var before []int64
 		if t.ID == 0 {
-			err = tx.QueryRow(ctx, `INSERT INTO teams (name, organisation_id, lead_volunteer_id, base, has_vehicle, capacity_packages, skills, languages, shift_start, shift_end, color, active)
-				VALUES ($1, $2, $3, ST_GeomFromWKB($4, 4326)::geography, $5, $6, $7, $8, $9::time, $10::time, $11, $12) RETURNING id`,
+			err := tx.QueryRow(ctx, `INSERT INTO teams (name, organisation_id, lead_volunteer_id, base, has_vehicle, capacity_packages, skills, languages, shift_start, shift_end, color, active)
+				VALUES ($1, $2, $3, ST_GeomFromWKB($4, 4326)::geography, $5, $6, $7, $8, $9::time, $10::time, $11, $12) RETURNING id, version`,
 				t.Name, t.OrganisationID, t.LeadVolunteerID, wkb.Value(t.Base), t.HasVehicle, t.CapacityPackages, t.Skills, t.Languages,
-				t.ShiftStart, t.ShiftEnd, t.Color, t.Active).Scan(&t.ID)
-		} else {
-			var tag interface{ RowsAffected() int64 }
-			tag, err = tx.Exec(ctx, `UPDATE teams SET name = $2, organisation_id = $3, lead_volunteer_id = $4, base = ST_GeomFromWKB($5, 4326)::geography,
-				has_vehicle = $6, capacity_packages = $7, skills = $8, languages = $9, shift_start = $10::time, shift_end = $11::time, color = $12, active = $13
-				WHERE id = $1`, t.ID, t.Name, t.OrganisationID, t.LeadVolunteerID, wkb.Value(t.Base), t.HasVehicle, t.CapacityPackages,
-				t.Skills, t.Languages, t.ShiftStart, t.ShiftEnd, t.Color, t.Active)
-			if err == nil && tag.RowsAffected() == 0 {
-				return dispatch.Errorf(dispatch.ENOTFOUND, "Team %d not found.", t.ID)
+				t.ShiftStart, t.ShiftEnd, t.Color, t.Active).Scan(&t.ID, &t.Version)
+			if err != nil {
+				return translate(err, "Team")
 			}
-		}
-		if err != nil {
-			return translate(err, "Team")
+		} else {
+			if err := lockVersion(ctx, tx, actor, versionedTeam, t.ID, t.Version); err != nil {
+				return err
+			}
+			rows, err := tx.Query(ctx, `SELECT volunteer_id FROM team_members WHERE team_id = $1`, t.ID)
+			if err != nil {
+				return fmt.Errorf("read members team=%d: %w", t.ID, err)
+			}
+			if before, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
+				return fmt.Errorf("read members team=%d: %w", t.ID, err)
+			}
+			old := t.Version
+			err = tx.QueryRow(ctx, `UPDATE teams SET name = $2, organisation_id = $3, lead_volunteer_id = $4, base = ST_GeomFromWKB($5, 4326)::geography,
+				has_vehicle = $6, capacity_packages = $7, skills = $8, languages = $9, shift_start = $10::time, shift_end = $11::time, color = $12, active = $13
+				WHERE id = $1 RETURNING version`, t.ID, t.Name, t.OrganisationID, t.LeadVolunteerID, wkb.Value(t.Base), t.HasVehicle, t.CapacityPackages,
+				t.Skills, t.Languages, t.ShiftStart, t.ShiftEnd, t.Color, t.Active).Scan(&t.Version)
+			if err != nil {
+				return translate(err, "Team")
+			}
+			// Members are not columns of teams, so the trigger cannot see
+			// them change: raise the version here when only they did.
+			if !sameIDs(before, t.MemberIDs) && (t.Version == old || old == dispatch.AnyVersion) {
+				if err := tx.QueryRow(ctx, `UPDATE teams SET version = version + 1 WHERE id = $1 RETURNING version`, t.ID).Scan(&t.Version); err != nil {
+					return fmt.Errorf("bump version team=%d: %w", t.ID, err)
+				}
+			}
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM team_members WHERE team_id = $1`, t.ID); err != nil {
 			return fmt.Errorf("clear members team=%d: %w", t.ID, err)
@@ -185,9 +206,31 @@ func (db *DB) SaveTeam(ctx context.Context, actor *dispatch.User, t *dispatch.Te
 				return translate(err, "Team member")
 			}
 		}
-		_, err = appendEvent(ctx, tx, "team.saved", "team", t.ID, nil, map[string]any{"id": t.ID, "name": t.Name, "lat": t.Base.Lat(), "lon": t.Base.Lon(), "color": t.Color, "active": t.Active})
+		_, err := appendEvent(ctx, tx, "team.saved", "team", t.ID, nil, map[string]any{"id": t.ID, "name": t.Name, "lat": t.Base.Lat(), "lon": t.Base.Lon(), "color": t.Color, "active": t.Active})
 		return err
 	})
+}
+
+// sameIDs reports whether a and b hold the same ids, ignoring order and
+// repeats.
+func sameIDs(a, b []int64) bool {
+	in := func(x []int64) map[int64]bool {
+		m := make(map[int64]bool, len(x))
+		for _, id := range x {
+			m[id] = true
+		}
+		return m
+	}
+	ma, mb := in(a), in(b)
+	if len(ma) != len(mb) {
+		return false
+	}
+	for id := range ma {
+		if !mb[id] {
+			return false
+		}
+	}
+	return true
 }
 
 // FindCareAddresses implements dispatch.RegistryStore: search by name,
@@ -201,6 +244,7 @@ func (db *DB) FindCareAddresses(ctx context.Context, actor *dispatch.User, p dis
 	var out []*dispatch.CareAddress
 	total := 0
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		out, total = nil, 0
 		rows, err := tx.Query(ctx, `SELECT `+careColumns+`, count(*) OVER () FROM care_addresses c
 			WHERE $1 = '' OR c.full_name ILIKE '%' || $1 || '%' OR c.address_text ILIKE '%' || $1 || '%'
 			   OR (length(regexp_replace($1, '\D', '', 'g')) >= 4 AND c.phone_digits LIKE '%' || regexp_replace($1, '\D', '', 'g') || '%')
@@ -212,7 +256,7 @@ func (db *DB) FindCareAddresses(ctx context.Context, actor *dispatch.User, p dis
 			var c dispatch.CareAddress
 			if err := rows.Scan(&c.ID, &c.FullName, &c.Phone, &c.AddressText, &c.Entrance, &c.Floor, &c.Flat,
 				wkb.Scanner(&c.Location), &c.DistrictID, &c.PreferredLanguage, &c.Needs, &c.Immobile,
-				&c.MobilityNotes, &c.AccessNotes, &c.Consent, &c.Active, &c.CreatedAt, &c.UpdatedAt, &total); err != nil {
+				&c.MobilityNotes, &c.AccessNotes, &c.Consent, &c.Active, &c.CreatedAt, &c.UpdatedAt, &c.Version, &total); err != nil {
 				rows.Close()
 				return fmt.Errorf("scan care address: %w", err)
 			}
@@ -253,14 +297,17 @@ func (db *DB) SaveCareAddress(ctx context.Context, actor *dispatch.User, c *disp
 		return db.CreateCareAddress(ctx, actor, c)
 	}
 	return db.inTx(ctx, func(tx pgx.Tx) error {
+		if err := lockVersion(ctx, tx, actor, versionedCare, c.ID, c.Version); err != nil {
+			return err
+		}
 		err := tx.QueryRow(ctx, `UPDATE care_addresses SET full_name = $2, phone = $3, address_text = $4, entrance = $5, floor = $6, flat = $7,
 				location = ST_GeomFromWKB($8, 4326)::geography,
 				district_id = (SELECT id FROM districts d WHERE ST_Contains(d.geom, ST_GeomFromWKB($8, 4326)) LIMIT 1),
 				preferred_language = $9, needs = $10, immobile = $11, mobility_notes = $12, access_notes = $13, consent = $14, active = $15,
 				updated_at = $16
-			WHERE id = $1 RETURNING district_id, updated_at`,
+			WHERE id = $1 RETURNING district_id, updated_at, version`,
 			c.ID, c.FullName, c.Phone, c.AddressText, c.Entrance, c.Floor, c.Flat, wkb.Value(c.Location),
-			c.PreferredLanguage, c.Needs, c.Immobile, c.MobilityNotes, c.AccessNotes, c.Consent, c.Active, db.Now()).Scan(&c.DistrictID, &c.UpdatedAt)
+			c.PreferredLanguage, c.Needs, c.Immobile, c.MobilityNotes, c.AccessNotes, c.Consent, c.Active, db.Now()).Scan(&c.DistrictID, &c.UpdatedAt, &c.Version)
 		if err != nil {
 			return translate(err, "Care address")
 		}

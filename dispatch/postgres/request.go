@@ -18,13 +18,13 @@ var _ dispatch.RequestStore = (*DB)(nil)
 
 const requestColumns = `r.id, r.kind, r.care_address_id, r.address_text, ST_AsBinary(r.location::geometry), r.district_id,
 	r.source, r.priority, r.window_start, r.window_end, r.service_minutes, r.packages, r.notes, r.status,
-	r.unassigned_reason, r.created_by, r.created_at, r.updated_at`
+	r.unassigned_reason, r.created_by, r.created_at, r.updated_at, r.version`
 
 func scanRequest(row pgx.Row) (*dispatch.Request, error) {
 	var r dispatch.Request
 	err := row.Scan(&r.ID, &r.Kind, &r.CareAddressID, &r.AddressText, wkb.Scanner(&r.Location), &r.DistrictID,
 		&r.Source, &r.Priority, &r.WindowStart, &r.WindowEnd, &r.ServiceMinutes, &r.Packages, &r.Notes, &r.Status,
-		&r.UnassignedReason, &r.CreatedBy, &r.CreatedAt, &r.UpdatedAt)
+		&r.UnassignedReason, &r.CreatedBy, &r.CreatedAt, &r.UpdatedAt, &r.Version)
 	return &r, err
 }
 
@@ -215,7 +215,7 @@ func (db *DB) FindRequests(ctx context.Context, f dispatch.RequestFilter) ([]*di
 		var r dispatch.Request
 		if err := rows.Scan(&r.ID, &r.Kind, &r.CareAddressID, &r.AddressText, wkb.Scanner(&r.Location), &r.DistrictID,
 			&r.Source, &r.Priority, &r.WindowStart, &r.WindowEnd, &r.ServiceMinutes, &r.Packages, &r.Notes, &r.Status,
-			&r.UnassignedReason, &r.CreatedBy, &r.CreatedAt, &r.UpdatedAt, &total); err != nil {
+			&r.UnassignedReason, &r.CreatedBy, &r.CreatedAt, &r.UpdatedAt, &r.Version, &total); err != nil {
 			return nil, 0, fmt.Errorf("scan request: %w", err)
 		}
 		out = append(out, &r)
@@ -224,9 +224,16 @@ func (db *DB) FindRequests(ctx context.Context, f dispatch.RequestFilter) ([]*di
 }
 
 // SetRequestStatus implements dispatch.RequestStore.
-func (db *DB) SetRequestStatus(ctx context.Context, actor *dispatch.User, id int64, next dispatch.RequestStatus) (*dispatch.Request, error) {
+func (db *DB) SetRequestStatus(ctx context.Context, actor *dispatch.User, id int64, next dispatch.RequestStatus, expect dispatch.Version) (*dispatch.Request, error) {
 	var out *dispatch.Request
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var cur dispatch.Version
+		if err := tx.QueryRow(ctx, `SELECT version FROM requests WHERE id = $1 FOR UPDATE`, id).Scan(&cur); err != nil {
+			return translate(err, "Request")
+		}
+		if err := withCurrent(ctx, tx, actor, versionedRequest, id, dispatch.CheckVersion("Request", id, expect, cur)); err != nil {
+			return err
+		}
 		var err error
 		out, err = setRequestStatus(ctx, tx, id, next, db.Now())
 		return err

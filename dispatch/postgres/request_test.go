@@ -152,7 +152,7 @@ func TestCreateRequest(t *testing.T) {
 		}
 		// Once done, a new request is welcome.
 		for _, s := range []dispatch.RequestStatus{dispatch.StatusAssigned, dispatch.StatusDone} {
-			if _, err := db.SetRequestStatus(ctx, disp, r.ID, s); err != nil {
+			if _, err := db.SetRequestStatus(ctx, disp, r.ID, s, 0); err != nil {
 				t.Fatalf("SetRequestStatus(%s): %v", s, err)
 			}
 		}
@@ -179,14 +179,14 @@ func TestSetRequestStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.SetRequestStatus(ctx, disp, r.ID, dispatch.StatusDone); dispatch.ErrorCode(err) != dispatch.ECONFLICT {
+	if _, err := db.SetRequestStatus(ctx, disp, r.ID, dispatch.StatusDone, 0); dispatch.ErrorCode(err) != dispatch.ECONFLICT {
 		t.Fatalf("new->done code=%q, want conflict", dispatch.ErrorCode(err))
 	}
-	got, err := db.SetRequestStatus(ctx, disp, r.ID, dispatch.StatusCancelled)
+	got, err := db.SetRequestStatus(ctx, disp, r.ID, dispatch.StatusCancelled, 0)
 	if err != nil || got.Status != dispatch.StatusCancelled {
 		t.Fatalf("cancel: %v %v", got, err)
 	}
-	if _, err := db.SetRequestStatus(ctx, disp, 424242, dispatch.StatusCancelled); dispatch.ErrorCode(err) != dispatch.ENOTFOUND {
+	if _, err := db.SetRequestStatus(ctx, disp, 424242, dispatch.StatusCancelled, 0); dispatch.ErrorCode(err) != dispatch.ENOTFOUND {
 		t.Fatalf("missing code=%q, want not_found", dispatch.ErrorCode(err))
 	}
 	var n int

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,7 +16,7 @@ var _ dispatch.RouteStore = (*DB)(nil)
 
 // FindRoutes implements dispatch.RouteStore.
 func (db *DB) FindRoutes(ctx context.Context, f dispatch.RouteFilter) ([]*dispatch.Route, error) {
-	rows, err := db.pool.Query(ctx, `SELECT r.id, r.team_id, to_char(r.day, 'YYYY-MM-DD'), r.status, r.distance_m, r.duration_s,
+	rows, err := db.pool.Query(ctx, `SELECT r.id, r.version, r.team_id, to_char(r.day, 'YYYY-MM-DD'), r.status, r.distance_m, r.duration_s,
 			ST_AsBinary(r.geom), r.published_at, r.started_at, r.finished_at
 		FROM routes r
 		WHERE ($1 = '' OR r.day = $1::date)
@@ -31,7 +32,7 @@ func (db *DB) FindRoutes(ctx context.Context, f dispatch.RouteFilter) ([]*dispat
 	for rows.Next() {
 		var r dispatch.Route
 		var geom orb.LineString
-		if err := rows.Scan(&r.ID, &r.TeamID, &r.Day, &r.Status, &r.DistanceM, &r.DurationS, wkb.Scanner(&geom),
+		if err := rows.Scan(&r.ID, &r.Version, &r.TeamID, &r.Day, &r.Status, &r.DistanceM, &r.DurationS, wkb.Scanner(&geom),
 			&r.PublishedAt, &r.StartedAt, &r.FinishedAt); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("scan route: %w", err)
@@ -52,7 +53,7 @@ func (db *DB) FindRoutes(ctx context.Context, f dispatch.RouteFilter) ([]*dispat
 	for _, r := range routes {
 		ids = append(ids, r.ID)
 	}
-	srows, err := db.pool.Query(ctx, `SELECT s.id, s.route_id, s.request_id, s.seq, s.status, s.locked, s.eta, s.arrived_at, s.done_at,
+	srows, err := db.pool.Query(ctx, `SELECT s.id, s.version, s.route_id, s.request_id, s.seq, s.status, s.locked, s.eta, s.arrived_at, s.done_at,
 			s.note, s.language_match, s.travel_s, s.distance_m, q.kind, q.address_text, ST_Y(q.location::geometry), ST_X(q.location::geometry)
 		FROM stops s JOIN requests q ON q.id = s.request_id
 		WHERE s.route_id = ANY($1) AND s.status <> 'removed' ORDER BY s.route_id, s.seq`, ids)
@@ -62,7 +63,7 @@ func (db *DB) FindRoutes(ctx context.Context, f dispatch.RouteFilter) ([]*dispat
 	defer srows.Close()
 	for srows.Next() {
 		var s dispatch.Stop
-		if err := srows.Scan(&s.ID, &s.RouteID, &s.RequestID, &s.Seq, &s.Status, &s.Locked, &s.ETA, &s.ArrivedAt, &s.DoneAt,
+		if err := srows.Scan(&s.ID, &s.Version, &s.RouteID, &s.RequestID, &s.Seq, &s.Status, &s.Locked, &s.ETA, &s.ArrivedAt, &s.DoneAt,
 			&s.Note, &s.LanguageMatch, &s.TravelS, &s.DistanceM, &s.Kind, &s.AddressText, &s.Lat, &s.Lon); err != nil {
 			return nil, fmt.Errorf("scan stop: %w", err)
 		}
@@ -85,21 +86,68 @@ func (db *DB) FindRouteByID(ctx context.Context, id int64) (*dispatch.Route, err
 
 type stopRow struct {
 	id, routeID, requestID, teamID int64
+	version                        dispatch.Version
 	seq                            int
 	status                         dispatch.StopStatus
 	routeStatus                    dispatch.RouteStatus
 	day                            string
 }
 
-func lockStop(ctx context.Context, tx pgx.Tx, stopID int64) (*stopRow, error) {
-	var s stopRow
-	err := tx.QueryRow(ctx, `SELECT s.id, s.route_id, s.request_id, r.team_id, s.seq, s.status, r.status, to_char(r.day, 'YYYY-MM-DD')
-		FROM stops s JOIN routes r ON r.id = s.route_id WHERE s.id = $1 FOR UPDATE OF s, r`, stopID).
-		Scan(&s.id, &s.routeID, &s.requestID, &s.teamID, &s.seq, &s.status, &s.routeStatus, &s.day)
-	if err != nil {
-		return nil, translate(err, "Stop")
+// Lock order. Every transaction that changes stops takes its locks in one
+// order: the routes involved, by ascending id, then the stops. Two
+// dispatchers moving stops between the same two routes in opposite
+// directions then queue on the lower route instead of deadlocking.
+
+// lockRoutes locks the routes with these ids (and ignores zeros and
+// repeats) in ascending id order.
+func lockRoutes(ctx context.Context, tx pgx.Tx, ids ...int64) error {
+	sorted := slices.Clone(ids)
+	slices.Sort(sorted)
+	sorted = slices.Compact(sorted)
+	for _, id := range sorted {
+		if id == 0 {
+			continue
+		}
+		var got int64
+		if err := tx.QueryRow(ctx, `SELECT id FROM routes WHERE id = $1 FOR UPDATE`, id).Scan(&got); err != nil {
+			return translate(err, fmt.Sprintf("Route %d", id))
+		}
 	}
-	return &s, nil
+	return nil
+}
+
+// lockStop locks the stop's route, the routes in also (in the lock order)
+// and then the stop. The stop's route is read again once the stop is
+// locked: if another transaction moved it in between, the new route is
+// locked too and the stop read again, so the answer always names the
+// route the stop is on while the caller holds its lock.
+func lockStop(ctx context.Context, tx pgx.Tx, stopID int64, also ...int64) (*stopRow, error) {
+	var routeID int64
+	if err := tx.QueryRow(ctx, `SELECT route_id FROM stops WHERE id = $1`, stopID).Scan(&routeID); err != nil {
+		return nil, translate(err, fmt.Sprintf("Stop %d", stopID))
+	}
+	locked := append([]int64{routeID}, also...)
+	if err := lockRoutes(ctx, tx, locked...); err != nil {
+		return nil, err
+	}
+	for range 5 {
+		var s stopRow
+		err := tx.QueryRow(ctx, `SELECT s.id, s.route_id, s.request_id, r.team_id, s.version, s.seq, s.status, r.status, to_char(r.day, 'YYYY-MM-DD')
+			FROM stops s JOIN routes r ON r.id = s.route_id WHERE s.id = $1 FOR UPDATE OF s`, stopID).
+			Scan(&s.id, &s.routeID, &s.requestID, &s.teamID, &s.version, &s.seq, &s.status, &s.routeStatus, &s.day)
+		if err != nil {
+			return nil, translate(err, fmt.Sprintf("Stop %d", stopID))
+		}
+		if slices.Contains(locked, s.routeID) {
+			return &s, nil
+		}
+		// Moved meanwhile: lock its new route as well and look again.
+		if err := lockRoutes(ctx, tx, s.routeID); err != nil {
+			return nil, err
+		}
+		locked = append(locked, s.routeID)
+	}
+	return nil, dispatch.Errorf(dispatch.ECONFLICT, "Stop %d keeps moving between routes; reload and try again.", stopID)
 }
 
 func routeEventTeam(status dispatch.RouteStatus, teamID int64) *int64 {
@@ -117,7 +165,7 @@ func resequence(ctx context.Context, tx pgx.Tx, routeID int64, order []int64) er
 		return fmt.Errorf("read seq route=%d: %w", routeID, err)
 	}
 	for i, id := range order {
-		if _, err := tx.Exec(ctx, `UPDATE stops SET seq = $2 WHERE id = $1`, id, base+i+1); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE stops SET seq = $2 WHERE id = $1 AND seq <> $2`, id, base+i+1); err != nil {
 			return fmt.Errorf("resequence stop=%d: %w", id, err)
 		}
 	}
@@ -133,14 +181,17 @@ func pendingOrder(ctx context.Context, tx pgx.Tx, routeID int64) ([]int64, error
 }
 
 // MoveStop implements dispatch.RouteStore.
-func (db *DB) MoveStop(ctx context.Context, actor *dispatch.User, stopID, toRoute int64, position int) ([]int64, error) {
+func (db *DB) MoveStop(ctx context.Context, actor *dispatch.User, stopID, toRoute int64, position int, edit dispatch.StopEdit) ([]int64, error) {
 	if err := dispatch.Require(actor, dispatch.ActPlan); err != nil {
 		return nil, err
 	}
 	var changed []int64
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		s, err := lockStop(ctx, tx, stopID)
+		s, err := lockStop(ctx, tx, stopID, toRoute)
 		if err != nil {
+			return err
+		}
+		if err := withCurrent(ctx, tx, actor, versionedStop, stopID, dispatch.CheckVersion("Stop", stopID, edit.Expect, s.version)); err != nil {
 			return err
 		}
 		if s.status != dispatch.StopPending {
@@ -149,7 +200,7 @@ func (db *DB) MoveStop(ctx context.Context, actor *dispatch.User, stopID, toRout
 		var toTeam int64
 		var toStatus dispatch.RouteStatus
 		var toDay string
-		err = tx.QueryRow(ctx, `SELECT team_id, status, to_char(day, 'YYYY-MM-DD') FROM routes WHERE id = $1 FOR UPDATE`, toRoute).Scan(&toTeam, &toStatus, &toDay)
+		err = tx.QueryRow(ctx, `SELECT team_id, status, to_char(day, 'YYYY-MM-DD') FROM routes WHERE id = $1`, toRoute).Scan(&toTeam, &toStatus, &toDay)
 		if err != nil {
 			return translate(err, "Route")
 		}
@@ -159,7 +210,9 @@ func (db *DB) MoveStop(ctx context.Context, actor *dispatch.User, stopID, toRout
 		if toDay != s.day {
 			return dispatch.Invalid("route_id", "Route %d is for %s, the stop is for %s.", toRoute, toDay, s.day)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE stops SET route_id = $2 WHERE id = $1`, stopID, toRoute); err != nil {
+		// The moved stop's version always rises, also when it only changes
+		// place on its own route (seq alone does not raise it).
+		if _, err := tx.Exec(ctx, `UPDATE stops SET route_id = $2, version = version + 1 WHERE id = $1`, stopID, toRoute); err != nil {
 			return fmt.Errorf("move stop=%d: %w", stopID, err)
 		}
 		order, err := pendingOrder(ctx, tx, toRoute)
@@ -210,15 +263,17 @@ func (db *DB) MoveStop(ctx context.Context, actor *dispatch.User, stopID, toRout
 				return err
 			}
 		}
-		_, err = appendEvent(ctx, tx, dispatch.EventRouteChanged, "route", toRoute, routeEventTeam(toStatus, toTeam),
-			map[string]any{"id": toRoute, "team_id": toTeam, "reason": "stop moved", "stop_id": stopID, "position": position})
-		return err
+		if _, err = appendEvent(ctx, tx, dispatch.EventRouteChanged, "route", toRoute, routeEventTeam(toStatus, toTeam),
+			map[string]any{"id": toRoute, "team_id": toTeam, "reason": "stop moved", "stop_id": stopID, "position": position}); err != nil {
+			return err
+		}
+		return recomputeIn(ctx, tx, edit.Schedule, changed...)
 	})
 	return changed, err
 }
 
 // SetStopLocked implements dispatch.RouteStore.
-func (db *DB) SetStopLocked(ctx context.Context, actor *dispatch.User, stopID int64, locked bool) (int64, error) {
+func (db *DB) SetStopLocked(ctx context.Context, actor *dispatch.User, stopID int64, locked bool, edit dispatch.StopEdit) (int64, error) {
 	if err := dispatch.Require(actor, dispatch.ActPlan); err != nil {
 		return 0, err
 	}
@@ -226,6 +281,9 @@ func (db *DB) SetStopLocked(ctx context.Context, actor *dispatch.User, stopID in
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		s, err := lockStop(ctx, tx, stopID)
 		if err != nil {
+			return err
+		}
+		if err := withCurrent(ctx, tx, actor, versionedStop, stopID, dispatch.CheckVersion("Stop", stopID, edit.Expect, s.version)); err != nil {
 			return err
 		}
 		routeID = s.routeID
@@ -240,7 +298,7 @@ func (db *DB) SetStopLocked(ctx context.Context, actor *dispatch.User, stopID in
 }
 
 // RemoveStop implements dispatch.RouteStore.
-func (db *DB) RemoveStop(ctx context.Context, actor *dispatch.User, stopID int64) (int64, error) {
+func (db *DB) RemoveStop(ctx context.Context, actor *dispatch.User, stopID int64, edit dispatch.StopEdit) (int64, error) {
 	if err := dispatch.Require(actor, dispatch.ActPlan); err != nil {
 		return 0, err
 	}
@@ -248,6 +306,9 @@ func (db *DB) RemoveStop(ctx context.Context, actor *dispatch.User, stopID int64
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		s, err := lockStop(ctx, tx, stopID)
 		if err != nil {
+			return err
+		}
+		if err := withCurrent(ctx, tx, actor, versionedStop, stopID, dispatch.CheckVersion("Stop", stopID, edit.Expect, s.version)); err != nil {
 			return err
 		}
 		routeID = s.routeID
@@ -267,9 +328,11 @@ func (db *DB) RemoveStop(ctx context.Context, actor *dispatch.User, stopID int64
 		if err := resequence(ctx, tx, s.routeID, order); err != nil {
 			return err
 		}
-		_, err = appendEvent(ctx, tx, dispatch.EventRouteChanged, "route", s.routeID, routeEventTeam(s.routeStatus, s.teamID),
-			map[string]any{"id": s.routeID, "team_id": s.teamID, "reason": "stop removed", "stop_id": stopID})
-		return err
+		if _, err = appendEvent(ctx, tx, dispatch.EventRouteChanged, "route", s.routeID, routeEventTeam(s.routeStatus, s.teamID),
+			map[string]any{"id": s.routeID, "team_id": s.teamID, "reason": "stop removed", "stop_id": stopID}); err != nil {
+			return err
+		}
+		return recomputeIn(ctx, tx, edit.Schedule, s.routeID)
 	})
 	return routeID, err
 }
@@ -284,11 +347,14 @@ func (db *DB) PublishRoutes(ctx context.Context, actor *dispatch.User, ids []int
 	}
 	now := db.Now()
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		if err := lockRoutes(ctx, tx, ids...); err != nil {
+			return err
+		}
 		for _, id := range ids {
 			var status dispatch.RouteStatus
 			var teamID int64
 			var day string
-			if err := tx.QueryRow(ctx, `SELECT status, team_id, to_char(day, 'YYYY-MM-DD') FROM routes WHERE id = $1 FOR UPDATE`, id).Scan(&status, &teamID, &day); err != nil {
+			if err := tx.QueryRow(ctx, `SELECT status, team_id, to_char(day, 'YYYY-MM-DD') FROM routes WHERE id = $1`, id).Scan(&status, &teamID, &day); err != nil {
 				return translate(err, "Route")
 			}
 			if err := status.Transition(dispatch.RoutePublished); err != nil {
@@ -319,33 +385,64 @@ func (db *DB) PublishRoutes(ctx context.Context, actor *dispatch.User, ids []int
 	return ids, nil
 }
 
-// ScheduleInput implements dispatch.RouteStore. A started route sets off
-// from the team's last position (or last visited stop) now; a draft or
-// published one from the base at the shift start (or now, if later).
-func (db *DB) ScheduleInput(ctx context.Context, routeID int64, now time.Time, loc *time.Location) (*dispatch.ScheduleInput, error) {
-	in := &dispatch.ScheduleInput{RouteID: routeID}
-	var status dispatch.RouteStatus
+// RecomputeRoute implements dispatch.RouteStore.
+func (db *DB) RecomputeRoute(ctx context.Context, routeID int64, sched dispatch.Scheduling) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		if err := lockRoutes(ctx, tx, routeID); err != nil {
+			return err
+		}
+		return recomputeIn(ctx, tx, &sched, routeID)
+	})
+}
+
+// recomputeIn recomputes the ETAs of routes inside tx, which must hold
+// their locks: the facts are read, the schedule computed
+// (dispatch.ComputeSchedule) and stored in the same transaction, so the
+// ETAs always belong to the order they were computed for. A nil sched does
+// nothing.
+func recomputeIn(ctx context.Context, tx pgx.Tx, sched *dispatch.Scheduling, routeIDs ...int64) error {
+	if sched == nil || sched.Travel == nil {
+		return nil
+	}
+	for _, id := range routeIDs {
+		f, err := routeFacts(ctx, tx, id, sched.Location)
+		if err != nil {
+			return err
+		}
+		out, err := dispatch.ComputeSchedule(ctx, sched.Travel, dispatch.NewScheduleInput(*f, sched.Now))
+		if err != nil {
+			return fmt.Errorf("compute schedule route=%d: %w", id, err)
+		}
+		if err := saveSchedule(ctx, tx, f, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// routeFacts reads what dispatch.NewScheduleInput needs about a route.
+func routeFacts(ctx context.Context, tx pgx.Tx, routeID int64, loc *time.Location) (*dispatch.RouteFacts, error) {
+	f := &dispatch.RouteFacts{RouteID: routeID}
 	var day, shift string
-	var base orb.Point
 	var pos orb.Point
-	var hasPos, hasVehicle bool
-	err := db.pool.QueryRow(ctx, `SELECT r.team_id, r.status, to_char(r.day, 'YYYY-MM-DD'), to_char(t.shift_start, 'HH24:MI'),
+	var hasPos bool
+	err := tx.QueryRow(ctx, `SELECT r.team_id, r.status, to_char(r.day, 'YYYY-MM-DD'), to_char(t.shift_start, 'HH24:MI'),
 			ST_AsBinary(t.base::geometry), t.last_position IS NOT NULL, ST_AsBinary(coalesce(t.last_position, t.base)::geometry), t.has_vehicle
 		FROM routes r JOIN teams t ON t.id = r.team_id WHERE r.id = $1`, routeID).
-		Scan(&in.TeamID, &status, &day, &shift, wkb.Scanner(&base), &hasPos, wkb.Scanner(&pos), &hasVehicle)
+		Scan(&f.TeamID, &f.Status, &day, &shift, wkb.Scanner(&f.Base), &hasPos, wkb.Scanner(&pos), &f.HasVehicle)
 	if err != nil {
 		return nil, translate(err, "Route")
 	}
-	in.Mode = dispatch.ModeOf(hasVehicle)
-	d, err := time.ParseInLocation("2006-01-02 15:04", day+" "+shift, loc)
-	if err != nil {
+	if hasPos {
+		f.Position = &pos
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	if f.ShiftStart, err = time.ParseInLocation("2006-01-02 15:04", day+" "+shift, loc); err != nil {
 		return nil, fmt.Errorf("parse shift start: %w", err)
 	}
-	in.From, in.At = base, d
-	if now.After(in.At) {
-		in.At = now
-	}
-	rows, err := db.pool.Query(ctx, `SELECT s.id, s.status, ST_AsBinary(q.location::geometry), q.service_minutes, q.window_start
+	rows, err := tx.Query(ctx, `SELECT s.id, s.status, ST_AsBinary(q.location::geometry), q.service_minutes, q.window_start
 		FROM stops s JOIN requests q ON q.id = s.request_id
 		WHERE s.route_id = $1 AND s.status <> 'removed' ORDER BY s.seq, s.id`, routeID)
 	if err != nil {
@@ -353,59 +450,35 @@ func (db *DB) ScheduleInput(ctx context.Context, routeID int64, now time.Time, l
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id int64
-		var st dispatch.StopStatus
-		var ts dispatch.TimedStop
-		if err := rows.Scan(&id, &st, wkb.Scanner(&ts.Location), &ts.ServiceMinutes, &ts.WindowStart); err != nil {
+		var s dispatch.FactStop
+		if err := rows.Scan(&s.ID, &s.Status, wkb.Scanner(&s.Location), &s.ServiceMinutes, &s.WindowStart); err != nil {
 			return nil, fmt.Errorf("scan stop: %w", err)
 		}
-		if st != dispatch.StopPending {
-			in.Done = append(in.Done, ts.Location)
-			continue
-		}
-		in.StopIDs = append(in.StopIDs, id)
-		in.Stops = append(in.Stops, ts)
+		f.Stops = append(f.Stops, s)
 	}
-	if status == dispatch.RouteInProgress {
-		if len(in.Done) > 0 {
-			in.From = in.Done[len(in.Done)-1]
-			in.Done = in.Done[:len(in.Done)-1]
-		}
-		if hasPos {
-			in.From = pos
-		}
-		in.Done = append([]orb.Point{base}, in.Done...)
-	}
-	return in, rows.Err()
+	return f, rows.Err()
 }
 
-// SaveSchedule implements dispatch.RouteStore.
-func (db *DB) SaveSchedule(ctx context.Context, in *dispatch.ScheduleInput, times []dispatch.StopTime, geom orb.LineString, distanceM, durationS float64) error {
-	return db.inTx(ctx, func(tx pgx.Tx) error {
-		var status dispatch.RouteStatus
-		var teamID int64
-		if err := tx.QueryRow(ctx, `SELECT status, team_id FROM routes WHERE id = $1 FOR UPDATE`, in.RouteID).Scan(&status, &teamID); err != nil {
-			return translate(err, "Route")
+// saveSchedule stores a computed schedule and writes route.changed.
+func saveSchedule(ctx context.Context, tx pgx.Tx, f *dispatch.RouteFacts, sch *dispatch.Schedule) error {
+	etas := map[string]any{}
+	for i, id := range sch.StopIDs {
+		t := sch.Times[i]
+		if _, err := tx.Exec(ctx, `UPDATE stops SET eta = $2, travel_s = $3, distance_m = $4 WHERE id = $1 AND route_id = $5 AND status = 'pending'`,
+			id, t.ETA, t.TravelS, t.DistanceM, f.RouteID); err != nil {
+			return fmt.Errorf("update eta stop=%d: %w", id, err)
 		}
-		etas := map[string]any{}
-		for i, id := range in.StopIDs {
-			t := times[i]
-			if _, err := tx.Exec(ctx, `UPDATE stops SET eta = $2, travel_s = $3, distance_m = $4 WHERE id = $1 AND status = 'pending'`,
-				id, t.ETA, t.TravelS, t.DistanceM); err != nil {
-				return fmt.Errorf("update eta stop=%d: %w", id, err)
-			}
-			etas[fmt.Sprint(id)] = t.ETA
-		}
-		var g any
-		if len(geom) >= 2 {
-			g = wkb.Value(geom)
-		}
-		if _, err := tx.Exec(ctx, `UPDATE routes SET geom = ST_GeomFromWKB($2, 4326), distance_m = $3, duration_s = $4 WHERE id = $1`,
-			in.RouteID, g, distanceM, durationS); err != nil {
-			return fmt.Errorf("update route=%d: %w", in.RouteID, err)
-		}
-		_, err := appendEvent(ctx, tx, dispatch.EventRouteChanged, "route", in.RouteID, routeEventTeam(status, teamID),
-			map[string]any{"id": in.RouteID, "team_id": teamID, "reason": "etas", "etas": etas})
-		return err
-	})
+		etas[fmt.Sprint(id)] = t.ETA
+	}
+	var g any
+	if len(sch.Geometry) >= 2 {
+		g = wkb.Value(sch.Geometry)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE routes SET geom = ST_GeomFromWKB($2, 4326), distance_m = $3, duration_s = $4 WHERE id = $1`,
+		f.RouteID, g, sch.DistanceM, sch.DurationS); err != nil {
+		return fmt.Errorf("update route=%d: %w", f.RouteID, err)
+	}
+	_, err := appendEvent(ctx, tx, dispatch.EventRouteChanged, "route", f.RouteID, routeEventTeam(f.Status, f.TeamID),
+		map[string]any{"id": f.RouteID, "team_id": f.TeamID, "reason": "etas", "etas": etas})
+	return err
 }

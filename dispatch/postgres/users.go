@@ -28,7 +28,7 @@ func (db *DB) FindUsers(ctx context.Context, actor *dispatch.User, p dispatch.Pa
 	total := 0
 	for rows.Next() {
 		var u dispatch.User
-		if err := rows.Scan(&u.ID, &u.Username, &u.FullName, &u.Role, &u.OrganisationID, &u.TeamID, &u.Active, &total); err != nil {
+		if err := rows.Scan(&u.ID, &u.Username, &u.FullName, &u.Role, &u.OrganisationID, &u.TeamID, &u.Active, &u.Version, &total); err != nil {
 			return nil, 0, fmt.Errorf("scan user: %w", err)
 		}
 		out = append(out, &u)
@@ -61,21 +61,24 @@ func (db *DB) SaveUser(ctx context.Context, actor *dispatch.User, u *dispatch.Us
 	}
 	if u.ID == 0 {
 		err := db.pool.QueryRow(ctx, `INSERT INTO users (username, password_hash, role, full_name, organisation_id, team_id, active)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-			u.Username, string(hash), u.Role, u.FullName, u.OrganisationID, u.TeamID, u.Active).Scan(&u.ID)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, version`,
+			u.Username, string(hash), u.Role, u.FullName, u.OrganisationID, u.TeamID, u.Active).Scan(&u.ID, &u.Version)
 		return translate(err, "User")
 	}
 	return db.inTx(ctx, func(tx pgx.Tx) error {
+		if err := lockVersion(ctx, tx, actor, versionedUser, u.ID, u.Version); err != nil {
+			return err
+		}
 		old := dispatch.User{ID: u.ID}
-		err := tx.QueryRow(ctx, `SELECT role, team_id, active FROM users WHERE id = $1 FOR UPDATE`, u.ID).Scan(&old.Role, &old.TeamID, &old.Active)
+		err := tx.QueryRow(ctx, `SELECT role, team_id, active FROM users WHERE id = $1`, u.ID).Scan(&old.Role, &old.TeamID, &old.Active)
 		if err != nil {
 			return translate(err, "User")
 		}
 		// The username is the login and stays as created.
 		err = tx.QueryRow(ctx, `UPDATE users SET full_name = $2, role = $3, organisation_id = $4, team_id = $5, active = $6,
 				password_hash = COALESCE($7, password_hash)
-			WHERE id = $1 RETURNING username`,
-			u.ID, u.FullName, u.Role, u.OrganisationID, u.TeamID, u.Active, nilIfEmpty(hash)).Scan(&u.Username)
+			WHERE id = $1 RETURNING username, version`,
+			u.ID, u.FullName, u.Role, u.OrganisationID, u.TeamID, u.Active, nilIfEmpty(hash)).Scan(&u.Username, &u.Version)
 		if err != nil {
 			return translate(err, "User")
 		}

@@ -40,6 +40,9 @@
     "dispatch.eta_next": { kk: "келесі", ru: "следующая", en: "next" },
     "dispatch.eta_end": { kk: "аяқталуы", ru: "окончание", en: "ends" },
     "dispatch.lock": { kk: "Бекіту", ru: "Закрепить", en: "Lock" },
+    "dispatch.conflict": { kk: "Бұл аялдаманы басқа диспетчер жаңа ғана өзгертті; картада олардың нұсқасы көрсетілді.", ru: "Эту остановку только что изменил другой диспетчер; на карте показана их версия.", en: "Another dispatcher just changed this stop; the map now shows their version." },
+    "dispatch.conflict_reload": { kk: "Олардың нұсқасын қалдыру", ru: "Оставить их версию", en: "Keep theirs (reload)" },
+    "dispatch.conflict_overwrite": { kk: "Менікін қолдану (үстінен жазу)", ru: "Применить моё (перезаписать)", en: "Apply mine (overwrite)" },
     "dispatch.move": { kk: "Жылжыту", ru: "Перенести", en: "Move" },
     "dispatch.move_to": { kk: "Қай бағытқа", ru: "В маршрут", en: "To route" },
     "dispatch.position": { kk: "Орны", ru: "Позиция", en: "Position" },
@@ -523,11 +526,54 @@
       .sort(function (a, b) { return teamName(a.team_id).localeCompare(teamName(b.team_id)); });
   }
 
-  function postStop(stopID, what, body, changed) {
-    return api("POST", "/api/stops/" + stopID + "/" + what, body).then(function (res) {
+  // stopVersion is the version of a stop as the page last loaded it.
+  function stopVersion(id) {
+    var v;
+    Object.keys(S.routes).forEach(function (rid) {
+      (S.routes[rid].stops || []).forEach(function (s) { if (s.id === id) v = s.version; });
+    });
+    return v;
+  }
+
+  // postStop edits a stop with If-Match of the version shown (or of
+  // version, when the dispatcher chose to overwrite). A 412 means another
+  // dispatcher changed the stop since: see conflict.
+  function postStop(stopID, what, body, changed, version) {
+    var v = version !== undefined ? version : stopVersion(stopID);
+    var headers = v ? { "If-Match": '"' + v + '"' } : undefined;
+    return api("POST", "/api/stops/" + stopID + "/" + what, body, headers).then(function (res) {
       (res.changed_routes || [res.route_id]).concat(changed || []).forEach(reloadRoute);
       debounce("requests", 800, function () { loadRequests().catch(fail); });
-    }, fail);
+    }, function (err) {
+      if (err.status !== 412) return fail(err);
+      (changed || []).forEach(reloadRoute);
+      if (err.problem && err.problem.current) reloadRoute(err.problem.current.route_id);
+      conflict(stopID, what, body, changed, err.problem);
+    });
+  }
+
+  // conflict tells the dispatcher their edit was not applied because the
+  // stop changed, reloads the routes to show the other version, and offers
+  // to keep it or to apply the edit over it.
+  function conflict(stopID, what, body, changed, problem) {
+    var n = $("notice");
+    n.textContent = "";
+    n.classList.remove("ok");
+    n.appendChild(el("span", null, t("dispatch.conflict") + " "));
+    var keep = el("button", null, t("dispatch.conflict_reload"));
+    keep.type = "button";
+    keep.addEventListener("click", function () { n.hidden = true; loadRoutes().catch(fail); });
+    var mine = el("button", null, t("dispatch.conflict_overwrite"));
+    mine.type = "button";
+    mine.addEventListener("click", function () {
+      n.hidden = true;
+      postStop(stopID, what, body, changed, problem && problem.current_version);
+    });
+    n.appendChild(keep);
+    n.appendChild(document.createTextNode(" "));
+    n.appendChild(mine);
+    n.hidden = false;
+    clearTimeout(noticeTimer);
   }
 
   var dragStop = null;

@@ -25,6 +25,9 @@
     "reg.saving": { kk: "Сақталуда…", ru: "Сохранение…", en: "Saving…" },
     "reg.error": { kk: "Сақталмады:", ru: "Не удалось сохранить:", en: "Could not save:" },
     "reg.network_error": { kk: "Сервермен байланыс жоқ; қайталаңыз.", ru: "Нет связи с сервером; повторите.", en: "No connection to the server; try again." },
+    "reg.conflict": { kk: "Бұл жазбаны сіз ашқаннан кейін басқа біреу өзгертті.", ru: "Эту запись изменил кто-то другой, пока она была открыта у вас.", en: "Someone else changed this record while you had it open." },
+    "reg.conflict_reload": { kk: "Қайта жүктеу (олардың нұсқасы)", ru: "Обновить (их версия)", en: "Reload (their version)" },
+    "reg.conflict_overwrite": { kk: "Менікін сақтау (үстінен жазу)", ru: "Сохранить моё (перезаписать)", en: "Save mine (overwrite)" },
     "reg.load_error": { kk: "Тізім жүктелмеді:", ru: "Не удалось загрузить список:", en: "Could not load the list:" },
     "reg.new_title": { kk: "Жаңа жазба", ru: "Новая запись", en: "New record" },
     "reg.edit_title": { kk: "Өзгерту", ru: "Редактирование", en: "Edit" },
@@ -98,8 +101,8 @@
   var Q = window.qamqor, $ = Q.$, el = Q.el;
   // api resolves to {status, body, total (X-Total-Count)}; an ended session
   // goes to the login page; network failures reject.
-  function api(method, url, body) {
-    return Q.request(method, url, body).then(function (res) {
+  function api(method, url, body, headers) {
+    return Q.request(method, url, body, { headers: headers }).then(function (res) {
       if (res.status === 401) window.location.assign("/login?next=" + encodeURIComponent("/registry"));
       res.total = parseInt(res.headers.get("X-Total-Count") || "0", 10);
       return res;
@@ -292,6 +295,8 @@
 
   function clearErrors() {
     $("form-error").hidden = true;
+    var old = $("form-conflict");
+    if (old) old.remove();
     document.querySelectorAll(".editor .invalid").forEach(function (e) { e.classList.remove("invalid"); e.removeAttribute("aria-invalid"); });
     document.querySelectorAll(".editor p.err").forEach(function (e) { e.remove(); });
   }
@@ -400,6 +405,36 @@
     return {};
   }
 
+  // showConflict handles a 412: someone saved the record since it was
+  // opened. The answer holds their version (current); the user either
+  // reloads it into the form or saves their own over it, which sends the
+  // form again with If-Match of their version (and gets another 412 if a
+  // third person saved meanwhile).
+  function showConflict(f, problem) {
+    var current = problem && problem.current;
+    var box = el("div", "alert conflict");
+    box.id = "form-conflict";
+    box.setAttribute("role", "alert");
+    box.appendChild(el("p", null, t("reg.conflict", "Someone else changed this record while you had it open.")));
+    var reload = el("button", null, t("reg.conflict_reload", "Reload (their version)"));
+    reload.type = "button";
+    var overwrite = el("button", null, t("reg.conflict_overwrite", "Save mine (overwrite)"));
+    overwrite.type = "button";
+    reload.addEventListener("click", function () {
+      if (current) openEditor(editing.kind, current);
+    });
+    overwrite.addEventListener("click", function () {
+      if (current) editing.item.version = current.version;
+      box.remove();
+      save();
+    });
+    box.appendChild(reload);
+    box.appendChild(document.createTextNode(" "));
+    box.appendChild(overwrite);
+    $("form-error").after(box);
+    reload.focus();
+  }
+
   function save() {
     if (!editing) return;
     var kind = editing.kind, item = editing.item, f = form(kind);
@@ -413,7 +448,13 @@
     $("save").disabled = true;
     $("status").textContent = t("reg.saving", "Saving…");
     var url = endpoints[kind] + (item ? "/" + item.id : "");
-    api(item ? "PUT" : "POST", url, body).then(function (res) {
+    var headers = item ? { "If-Match": '"' + item.version + '"' } : undefined;
+    api(item ? "PUT" : "POST", url, body, headers).then(function (res) {
+      if (res.status === 412) {
+        $("status").textContent = "";
+        showConflict(f, res.body);
+        return null;
+      }
       if (res.status !== 200 && res.status !== 201) {
         $("status").textContent = "";
         showProblem(f, res.body, res.status);
