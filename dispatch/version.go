@@ -36,9 +36,8 @@ const (
 // Stale returns the EPRECONDITION error for a write based on an old version
 // of what (e.g. "Care address") id; Detail carries current_version.
 func Stale(what string, id int64, current Version) *Error {
-	return &Error{Code: EPRECONDITION,
-		Message: fmt.Sprintf("%s %d was changed by someone else (now version %d). Reload it to see the change, or save again to overwrite it.", what, id, current),
-		Detail:  map[string]any{"current_version": current}}
+	return Errorf(EPRECONDITION, "%s %d was changed by someone else (now version %d). Reload it to see the change, or save again to overwrite it.",
+		Thing(what), id, current).WithDetail(map[string]any{"current_version": current})
 }
 
 // CheckVersion returns Stale when the expected version is set and differs
@@ -54,8 +53,10 @@ func CheckVersion(what string, id int64, expect, current Version) error {
 // expected version is mandatory, so a client can never overwrite blindly.
 func RequireVersion(what string, id int64, expect, current Version) error {
 	if expect == 0 {
-		return &Error{Code: EPRECONDITIONREQUIRED, Field: "If-Match",
-			Message: fmt.Sprintf("Saving %s %d needs the version you edited: send If-Match with the ETag you read (now %s).", strings.ToLower(what), id, ETag(current))}
+		e := Errorf(EPRECONDITIONREQUIRED, "%s %d can only be saved with the version you edited: send If-Match with the ETag you read (now %s).",
+			Thing(what), id, ETag(current))
+		e.Field = "If-Match"
+		return e
 	}
 	return CheckVersion(what, id, expect, current)
 }

@@ -7,8 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"math/rand/v2"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -83,8 +83,7 @@ func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 			}
 		}
 	}
-	return &dispatch.Error{Code: dispatch.ECONFLICT, Err: err,
-		Message: "Someone else was changing the same records at the same moment; please try again."}
+	return dispatch.Errorf(dispatch.ECONFLICT, "Someone else was changing the same records at the same moment; please try again.").Wrap(err)
 }
 
 func (db *DB) runTx(ctx context.Context, fn func(tx pgx.Tx) error) error {

@@ -140,7 +140,7 @@ func TestCatalogue(t *testing.T) {
 var extraKeys = []string{
 	"Malformed request", "Invalid input", "Login required", "Forbidden", "Not found", "Method not allowed",
 	"Conflict", "Request too large", "Unsupported media type", "Internal error", "Service unavailable",
-	"Too many attempts", "Internal error.",
+	"Too many attempts", "Internal error.", "Changed by someone else", "Version required",
 	"building the %s travel matrix for %d places", "solving %d requests with %d teams",
 	"drawing routes on the road network", "saving draft routes", "done", "abandoned (no progress for 10 minutes)",
 	"no adult lead: a team of minors is never planned without one",
