@@ -28,6 +28,9 @@ var cityZone = time.FixedZone("Asia/Astana", 5*3600)
 // LocalDate returns t's date in Astana as YYYY-MM-DD.
 func LocalDate(t time.Time) string { return t.In(cityZone).Format(time.DateOnly) }
 
+// CityZone returns Astana's time zone, in which every time is shown.
+func CityZone() *time.Location { return cityZone }
+
 // ParseLocalDate parses a YYYY-MM-DD day as midnight in Astana; a bad day is
 // EINVALID naming field.
 func ParseLocalDate(field, s string) (time.Time, error) {

@@ -219,6 +219,7 @@ func (s *Server) routes() chi.Router {
 				s.registerRegistryRoutes(r)
 				s.registerReportRoutes(r)
 				s.registerPageRoutes(r)
+				s.registerRequestPageRoutes(r)
 				s.registerDispatchRoutes(r)
 				s.registerTeamRoutes(r)
 				s.registerAPIKeyRoutes(r)

@@ -246,6 +246,7 @@ var routeTable = map[string]routeExpect{
 	"GET /api/geocode/reverse":       {Path: "/api/geocode/reverse?lat=51.1282&lon=71.4304", Roles: searchers},
 	"GET /":                          {Roles: everyone, Page: true},
 	"GET /hotline":                   {Roles: creators, Page: true},
+	"GET /requests/{id}":             {Path: "/requests/5", Roles: viewers, Page: true},
 	"GET /ws":                        {Roles: everyone, NeedsHub: true},
 	// Field work: the test team lead has no team, so only dispatchers pass
 	// the team-scoped routes here (execute_test.go covers a lead's own team).

@@ -224,6 +224,7 @@ func (db *DB) Geocode(ctx context.Context, actor *dispatch.User, q string, limit
 				return err
 			}
 		}
+		gaz = preferNumberedHouse(qq, gaz)
 		out = rankCandidates(careFirst, append(care, gaz...), limit)
 		if !qq.personalOK {
 			return nil
@@ -363,6 +364,36 @@ func scoreGazetteer(qq query, kind, house, norm, latin string, sim, wsim, ssim f
 	}
 	return max(sim, 0.9*wsim)
 }
+
+// preferNumberedHouse keeps streets and crossings below the best house with
+// the query's number: for "Абая 10" the house "Абай даңғылы, 10" beats the
+// lane "Абая переулок", whose name matches better but which has no house
+// 10 to go to. A query without a number, or without any such house, leaves
+// the scores as they are.
+func preferNumberedHouse(qq query, cs []dispatch.Candidate) []dispatch.Candidate {
+	if qq.house == "" {
+		return cs
+	}
+	best := 0.0
+	for _, c := range cs {
+		if _, h := geo.SplitHouse(c.Label); c.Kind == geo.KindHouse && h == qq.house && c.Score > best {
+			best = c.Score
+		}
+	}
+	if best < numberedHouseScore {
+		return cs
+	}
+	for i := range cs {
+		if cs[i].Kind != geo.KindHouse && cs[i].Score >= best {
+			cs[i].Score = best * 0.99
+		}
+	}
+	return cs
+}
+
+// numberedHouseScore is how well a house with the query's number must match
+// to outrank streets: "Абай даңғылы, 10" for "Абая 10" scores 0.7.
+const numberedHouseScore = 0.5
 
 // kindOrder breaks score ties: people, then houses, streets, crossings.
 var kindOrder = map[string]int{"care_address": 0, geo.KindHouse: 1, geo.KindStreet: 2, geo.KindCrossing: 3}

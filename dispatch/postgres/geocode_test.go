@@ -118,6 +118,20 @@ func TestGeocode(t *testing.T) {
 		}
 	})
 
+	// Issue 11: "Абая 10" first offered "Абая переулок", a lane with no
+	// house 10, above the house Абай даңғылы, 10.
+	t.Run("NumberBeatsStreet", func(t *testing.T) {
+		for _, q := range []string{"Абая 10", "абай 10"} {
+			cs, err := f.db.Geocode(ctx, f.hotline, q, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cs) == 0 || cs[0].Kind != "house" || cs[0].Label != "Абай даңғылы, 10" {
+				t.Errorf("Geocode(%q)=%+v, want the house Абай даңғылы, 10 first", q, cs)
+			}
+		}
+	})
+
 	t.Run("Street", func(t *testing.T) {
 		for _, q := range []string{"Кенесары", "улица Кенесары", "Kenesary"} {
 			cs, err := f.db.Geocode(ctx, f.lead, q, 5)

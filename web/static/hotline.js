@@ -17,7 +17,14 @@
       "hotline.reverse_found": { kk: "Мекенжай картадан толтырылды — тексеріңіз.", ru: "Адрес заполнен по карте — проверьте его.", en: "Address filled in from the map — check it." },
       "hotline.reverse_none": { kk: "Жақын жерде мекенжай табылмады; оны қолмен теріңіз.", ru: "Рядом не найден адрес; введите его вручную.", en: "No address found near the pin; type it in." },
       "hotline.pin_moved": { kk: "белгі картада қойылды", ru: "метка поставлена на карте", en: "pin placed on the map" },
-      "hotline.duplicate_checking": { kk: "Қайталанатын өтінімдер тексерілуде…", ru: "Проверяем дубликаты…", en: "Checking for duplicates…" }
+      "hotline.duplicate_checking": { kk: "Қайталанатын өтінімдер тексерілуде…", ru: "Проверяем дубликаты…", en: "Checking for duplicates…" },
+      "hotline.err_location": { kk: "Іздеуден мекенжайды таңдаңыз немесе картаға белгі қойыңыз.", ru: "Выберите адрес в поиске или поставьте метку на карте.", en: "Choose an address in the search or put the pin on the map." },
+      "hotline.err_address": { kk: "Мекенжайды жазыңыз.", ru: "Впишите адрес.", en: "Type the address." },
+      "hotline.err_window_order": { kk: "Аралықтың соңы басынан кейін болуы керек.", ru: "Конец окна должен быть позже начала.", en: "The window must end after it starts." },
+      "hotline.err_window_pair": { kk: "Аралықтың басын да, соңын да толтырыңыз (немесе екеуін де бос қалдырыңыз).", ru: "Заполните и начало, и конец окна (или оставьте оба пустыми).", en: "Fill in both the start and the end of the window (or leave both empty)." },
+      "hotline.err_minutes": { kk: "Орында болу уақыты: 1-ден 480 минутқа дейін.", ru: "Время на месте: от 1 до 480 минут.", en: "Minutes on site: 1 to 480." },
+      "hotline.err_packages": { kk: "Пакет саны: 0-ден 1000-ға дейін.", ru: "Пакетов: от 0 до 1000.", en: "Packages: 0 to 1000." },
+      "hotline.dup_open": { kk: "ашу", ru: "открыть", en: "open" }
     });
   }
   function t(key, fallback) { return i18n ? i18n.t(key, fallback) : (fallback || key); }
@@ -100,9 +107,9 @@
       api("GET", "/api/geocode?limit=10&q=" + encodeURIComponent(q)).then(function (res) {
         if (seq !== searchSeq) return; // a newer search is under way
         if (res.status !== 200 || !Array.isArray(res.body)) { candidates = []; closeList(); return; }
-        // Registered pensioners first, as the geocoder ranks them, then the rest.
-        candidates = res.body.filter(function (c) { return c.care_address_id; })
-          .concat(res.body.filter(function (c) { return !c.care_address_id; }));
+        // The geocoder's order: the exact house first, a pensioner first
+        // only when the query names them or their exact address.
+        candidates = res.body;
         active = candidates.length ? 0 : -1;
         renderList();
       }).catch(function () { /* suggestions are best effort */ });
@@ -186,10 +193,13 @@
       reqs.forEach(function (r) {
         var li = document.createElement("li");
         var a = document.createElement("a");
-        a.href = r.url || ("/api/requests/" + r.id);
+        a.href = "/requests/" + r.id; // a page, not the API's JSON
+        a.target = "_blank";
+        a.rel = "noopener";
         a.textContent = t("hotline.request", "Request") + " № " + r.id;
         li.appendChild(a);
-        li.appendChild(document.createTextNode(" — " + [r.address, t("kind." + r.kind, r.kind), r.status].filter(Boolean).join(", ")));
+        li.appendChild(document.createTextNode(" — " + [r.address, r.kind ? t("kind." + r.kind, r.kind) : "",
+          r.status ? i18n.word("status", r.status) : ""].filter(Boolean).join(", ")));
         ul.appendChild(li);
       });
       box.hidden = reqs.length === 0;
@@ -274,11 +284,27 @@
 
     // --- submit ---------------------------------------------------------
     function num(id) { var v = $(id).value.trim(); return v === "" ? undefined : Number(v); }
+    // when reads a datetime-local field as Astana time (UTC+5), whatever
+    // the zone of the operator's computer.
     function when(id) {
       var v = $(id).value;
       if (!v) return undefined;
-      var d = new Date(v); // datetime-local is local time
-      return isNaN(d) ? v : d.toISOString();
+      return /^\d{4}-\d\d-\d\dT\d\d:\d\d$/.test(v) ? v + ":00+05:00" : v;
+    }
+
+    // check finds, before sending, every mistake the form can see itself,
+    // so the operator fixes them all in one go; the server still checks.
+    function check() {
+      var errs = [];
+      if (!$("lat").value) errs.push(["lat", t("hotline.err_location")]);
+      else if (!$("address").value.trim() && !$("care_address_id").value) errs.push(["address", t("hotline.err_address")]);
+      var ws = $("window_start").value, we = $("window_end").value;
+      if ((ws && !we) || (!ws && we)) errs.push(["window_end", t("hotline.err_window_pair")]);
+      else if (ws && we && we <= ws) errs.push(["window_end", t("hotline.err_window_order")]);
+      var sm = num("service_minutes"), pk = num("packages");
+      if (sm !== undefined && !(sm >= 1 && sm <= 480)) errs.push(["service_minutes", t("hotline.err_minutes")]);
+      if (pk !== undefined && !(pk >= 0 && pk <= 1000)) errs.push(["packages", t("hotline.err_packages")]);
+      return errs;
     }
 
     function input(force) {
@@ -311,30 +337,51 @@
       p.hidden = false;
     }
 
-    function showFieldError(field, msg) {
+    // showFieldError shows msg under field's input; focus goes to the
+    // first field in error unless noFocus.
+    function showFieldError(field, msg, noFocus) {
       var target = null;
       form.querySelectorAll(".err").forEach(function (p) {
         if (!target && field && p.getAttribute("data-for").split(" ").indexOf(field) >= 0) target = p;
       });
       if (!target) { showFormError(t("hotline.error", "Could not create the request:") + " " + msg); return; }
-      target.textContent = msg;
+      target.textContent = target.hidden || !target.textContent ? msg : target.textContent + " " + msg;
       target.hidden = false;
       var el = $(field === "lat" || field === "lon" || field === "care_address_id" ? "search" : field);
-      if (el) el.focus();
+      if (el && !noFocus) el.focus();
     }
+
+    // An error goes away as soon as its field changes: it may no longer be
+    // true, and a stale message misleads.
+    form.querySelectorAll(".err").forEach(function (p) {
+      p.getAttribute("data-for").split(" ").forEach(function (f) {
+        var el = $(f);
+        if (!el || el.type === "hidden") return;
+        ["input", "change"].forEach(function (ev) {
+          el.addEventListener(ev, function () { p.hidden = true; p.textContent = ""; $("form-error").hidden = true; });
+        });
+      });
+    });
 
     function submit(force) {
       if (busy) return; // double click: the first submission is still out
-      busy = true;
       clearErrors();
+      var errs = check();
+      if (errs.length) {
+        errs.forEach(function (e, i) { showFieldError(e[0], e[1], i > 0); });
+        return;
+      }
+      busy = true;
+      var focusForce = false;
       $("submit").disabled = $("force").disabled = true;
       $("status").textContent = t("hotline.sending", "Sending…");
       api("POST", "/api/requests", input(force), { "Idempotency-Key": idemKey }).then(function (res) {
         if (res.status === 201 || res.status === 200) {
           confirmCreated(res.body, res.status === 200);
         } else if (res.status === 409 && res.body && res.body.duplicate_id) {
-          showDuplicates([{ id: res.body.duplicate_id, url: res.body.duplicate_url, address: res.body.detail }]);
-          $("force").focus();
+          showDuplicates([{ id: res.body.duplicate_id, address: res.body.duplicate_address,
+            kind: res.body.duplicate_kind, status: res.body.duplicate_status }]);
+          focusForce = true;
         } else if (res.body && res.body.detail) {
           showFieldError(res.body.field, res.body.detail);
         } else {
@@ -347,6 +394,8 @@
         busy = false;
         $("submit").disabled = $("force").disabled = false;
         $("status").textContent = "";
+        // Only now is the button enabled and able to take the focus.
+        if (focusForce) $("force").focus();
       });
     }
 

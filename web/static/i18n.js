@@ -86,7 +86,10 @@
     "status.cancelled": { kk: "Тоқтатылды", ru: "Отменена", en: "Cancelled" },
     "title.home": { kk: "Басты бет", ru: "Главная", en: "Home" },
     "title.login": { kk: "Кіру", ru: "Вход", en: "Log in" },
-    "title.error": { kk: "Қате", ru: "Ошибка", en: "Error" }
+    "title.error": { kk: "Қате", ru: "Ошибка", en: "Error" },
+    "request.status": { kk: "Күйі", ru: "Статус", en: "Status" },
+    "request.created": { kk: "Жасалды", ru: "Создана", en: "Created" },
+    "status.new": { kk: "Жаңа", ru: "Новая", en: "New" }
   };
   var langs = ["kk", "ru", "en"];
   var storeKey = "qamqor.lang";
