@@ -3,8 +3,9 @@ package web
 import (
 	"crypto/subtle"
 	"errors"
-
+	"math"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -132,11 +133,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, username, passwor
 		return nil, dispatch.Errorf(dispatch.EUNAUTHORIZED, "Wrong username or password.")
 	}
 	ctx := r.Context()
-	ip := middleware.GetClientIP(ctx)
+	ip := clientAddr(r)
 	if wait := s.logins.blocked(username, ip); wait > 0 {
-		mins := int(wait.Minutes()) + 1
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		return nil, dispatch.Errorf(codeTooMany, "Too many failed logins; try again in %d minutes.", mins)
+		secs := int(math.Ceil(wait.Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		if secs > 120 {
+			return nil, dispatch.Errorf(codeTooMany, "Too many failed logins; try again in %d minutes.", (secs+59)/60)
+		}
+		return nil, dispatch.Errorf(codeTooMany, "Too many failed logins; try again in %d seconds.", secs)
 	}
 	u, err := s.Auth.Authenticate(ctx, username, password)
 	if dispatch.ErrorCode(err) == dispatch.EUNAUTHORIZED {
@@ -145,7 +149,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, username, passwor
 	if err != nil {
 		return nil, err
 	}
-	s.logins.succeed(username)
+	s.logins.succeed(username, ip)
 	if old := sessionFrom(ctx); old != nil {
 		if err := s.Auth.DeleteSession(ctx, old.Token); err != nil && dispatch.ErrorCode(err) != dispatch.ENOTFOUND {
 			return nil, err
@@ -179,6 +183,19 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// clientAddr is the client's address: the one the ClientIP middleware
+// found (through trusted proxies only), else the TCP peer's.
+func clientAddr(r *http.Request) string {
+	if ip := middleware.GetClientIP(r.Context()); ip != "" {
+		return ip
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // endLive closes the live connections of a session that just ended here;

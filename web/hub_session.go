@@ -56,10 +56,10 @@ func (h *Hub) admit(o *owner) error {
 	h.conns.mu.Lock()
 	defer h.conns.mu.Unlock()
 	if h.cfg.MaxPerSession > 0 && h.conns.perToken[o.token] >= h.cfg.MaxPerSession {
-		return &dispatch.Error{Code: codeTooMany, Message: "Too many live connections for this login; close other tabs."}
+		return dispatch.Errorf(codeTooMany, "Too many live connections for this login; close other tabs.")
 	}
 	if h.cfg.MaxPerUser > 0 && h.conns.perUser[o.user.ID] >= h.cfg.MaxPerUser {
-		return &dispatch.Error{Code: codeTooMany, Message: "Too many live connections for this user; close other tabs or devices."}
+		return dispatch.Errorf(codeTooMany, "Too many live connections for this user; close other tabs or devices.")
 	}
 	h.conns.perToken[o.token]++
 	h.conns.perUser[o.user.ID]++

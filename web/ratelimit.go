@@ -1,101 +1,143 @@
 package web
 
 import (
+	"math"
 	"strings"
-
-	"github.com/qamqor/qamqor/dispatch"
 	"sync"
 	"time"
+
+	"github.com/qamqor/qamqor/dispatch"
 )
 
-// Login throttling: a password guesser gets a few tries per account and per
-// address, then 429 until the window passes. Counters live in memory, per
-// server instance; that is enough to make guessing impractical.
+// Login throttling that a guesser cannot turn against the real user.
+// Failures are counted per account and source address together: after
+// loginFreeFails wrong passwords that pair waits, twice as long after each
+// further failure (backoff), up to loginMaxWait. A guess from elsewhere
+// does not slow the real user down. Two wider counters catch the other
+// patterns: one address trying many accounts (spraying) is slowed for
+// every account, and one account guessed from many addresses is slowed
+// only for addresses that have never logged in to it, so the user's usual
+// place keeps working. A success clears its pair. The wait is checked
+// before the password, so a throttled guesser learns nothing, and the
+// state lives in memory per instance.
 const (
-	loginWindow         = 15 * time.Minute
-	loginFailsPerUser   = 10
-	loginFailsPerClient = 30
+	loginFreeFails       = 5
+	loginBaseWait        = 2 * time.Second
+	loginMaxWait         = 15 * time.Minute
+	loginForget          = time.Hour // a quiet counter starts again
+	loginFailsPerSource  = 50        // over all accounts, before backoff
+	loginFailsPerAccount = 100       // from all unknown sources, before backoff
+	// loginKnownFor is how long a successful login makes its source known
+	// to the account.
+	loginKnownFor = 30 * 24 * time.Hour
 	// maxLimiterKeys bounds memory under a flood of random usernames; when
-	// full, the oldest windows are dropped first.
+	// full, the stalest entries are dropped first.
 	maxLimiterKeys = 100000
 )
 
 // codeTooMany is the problem code of a throttled request (HTTP 429).
 const codeTooMany = dispatch.ETOOMANY
 
-type failWindow struct {
-	start time.Time
+type failCount struct {
+	last  time.Time // last failure, or for known sources the last success
 	fails int
 }
 
-// loginLimiter counts failed logins per username and per client address.
+// loginLimiter counts failed logins; see the constants above.
 type loginLimiter struct {
 	mu   sync.Mutex
 	now  func() time.Time
-	keys map[string]*failWindow
+	keys map[string]*failCount
 }
 
 func newLoginLimiter() *loginLimiter {
-	return &loginLimiter{now: time.Now, keys: map[string]*failWindow{}}
+	return &loginLimiter{now: time.Now, keys: map[string]*failCount{}}
 }
 
-func userKey(username string) string { return "u:" + strings.ToLower(strings.TrimSpace(username)) }
-func ipKey(ip string) string         { return "ip:" + ip }
+func normUser(username string) string { return strings.ToLower(strings.TrimSpace(username)) }
+func pairKey(user, ip string) string  { return "p:" + normUser(user) + "\x00" + ip }
+func knownKey(user, ip string) string { return "k:" + normUser(user) + "\x00" + ip }
+func sourceKey(ip string) string      { return "s:" + ip }
+func accountKey(user string) string   { return "a:" + normUser(user) }
 
-// blocked reports how long the caller must wait, 0 when it may try.
+// backoff is how long after its last failure a counter with fails
+// failures blocks, free failures allowed first.
+func backoff(fails, free int) time.Duration {
+	if fails < free {
+		return 0
+	}
+	n := fails - free
+	if n > 20 {
+		return loginMaxWait
+	}
+	return min(time.Duration(float64(loginBaseWait)*math.Pow(2, float64(n))), loginMaxWait)
+}
+
+// wait returns how long the counter at key still blocks.
+func (l *loginLimiter) wait(key string, free int, now time.Time) time.Duration {
+	c := l.keys[key]
+	if c == nil || now.Sub(c.last) >= loginForget {
+		return 0
+	}
+	return max(0, c.last.Add(backoff(c.fails, free)).Sub(now))
+}
+
+// blocked reports how long this account and source must wait, 0 when they
+// may try.
 func (l *loginLimiter) blocked(username, ip string) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	var wait time.Duration
-	check := func(key string, limit int) {
-		w := l.keys[key]
-		if w == nil || now.Sub(w.start) >= loginWindow {
-			return
-		}
-		if w.fails >= limit {
-			wait = max(wait, w.start.Add(loginWindow).Sub(now))
-		}
+	w := max(l.wait(pairKey(username, ip), loginFreeFails, now), l.wait(sourceKey(ip), loginFailsPerSource, now))
+	if k := l.keys[knownKey(username, ip)]; k == nil || now.Sub(k.last) >= loginKnownFor {
+		w = max(w, l.wait(accountKey(username), loginFailsPerAccount, now))
 	}
-	check(userKey(username), loginFailsPerUser)
-	if ip != "" {
-		check(ipKey(ip), loginFailsPerClient)
-	}
-	return wait
+	return w
 }
 
-// fail records a failed attempt.
+// fail records a wrong password.
 func (l *loginLimiter) fail(username, ip string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	if len(l.keys) >= maxLimiterKeys {
-		for k, w := range l.keys {
-			if now.Sub(w.start) >= loginWindow || len(l.keys) >= maxLimiterKeys {
-				delete(l.keys, k)
-			}
-			if len(l.keys) < maxLimiterKeys/2 {
-				break
-			}
+	l.prune(now)
+	for _, k := range []string{pairKey(username, ip), sourceKey(ip), accountKey(username)} {
+		c := l.keys[k]
+		if c == nil || now.Sub(c.last) >= loginForget {
+			c = &failCount{}
+			l.keys[k] = c
 		}
-	}
-	keys := []string{userKey(username)}
-	if ip != "" {
-		keys = append(keys, ipKey(ip))
-	}
-	for _, k := range keys {
-		w := l.keys[k]
-		if w == nil || now.Sub(w.start) >= loginWindow {
-			w = &failWindow{start: now}
-			l.keys[k] = w
-		}
-		w.fails++
+		c.fails++
+		c.last = now
 	}
 }
 
-// succeed forgets the username's failures.
-func (l *loginLimiter) succeed(username string) {
+// succeed clears the pair's failures and makes the source known to the
+// account.
+func (l *loginLimiter) succeed(username, ip string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	delete(l.keys, userKey(username))
+	now := l.now()
+	l.prune(now)
+	delete(l.keys, pairKey(username, ip))
+	l.keys[knownKey(username, ip)] = &failCount{last: now}
+}
+
+// prune drops stale entries when the map is full, then any entries at all
+// until it is half full.
+func (l *loginLimiter) prune(now time.Time) {
+	if len(l.keys) < maxLimiterKeys {
+		return
+	}
+	for k, c := range l.keys {
+		if now.Sub(c.last) >= loginForget && !strings.HasPrefix(k, "k:") {
+			delete(l.keys, k)
+		}
+	}
+	for k := range l.keys {
+		if len(l.keys) < maxLimiterKeys/2 {
+			break
+		}
+		delete(l.keys, k)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -55,10 +56,12 @@ type Config struct {
 	MaxBodyBytes int64
 	// RequestTimeout cancels the context of non-WebSocket requests.
 	RequestTimeout time.Duration
-	// TrustedProxies is the number of reverse proxies in front of the
-	// server that append to X-Forwarded-For. With 0 the TCP peer is the
-	// client; X-Forwarded-For is never trusted blindly.
-	TrustedProxies int
+	// TrustedProxies are the addresses (CIDR prefixes or single IPs) of
+	// the reverse proxies in front of the server. Only a request whose TCP
+	// peer is one of them has its client read from X-Forwarded-For (the
+	// rightmost address that is not a trusted proxy); with none the TCP
+	// peer is the client and the header is ignored.
+	TrustedProxies []string
 	// MaxSocketsPerSession and MaxSocketsPerUser cap the live connections
 	// (GET /ws) of one login and of one user; 0 takes the hub's defaults,
 	// negative means no cap (benchmarks).
@@ -134,6 +137,13 @@ func NewServer(cfg Config, svc Services) (*Server, error) {
 			return nil, fmt.Errorf("public url %q: want scheme://host", cfg.PublicURL)
 		}
 	}
+	for i, p := range cfg.TrustedProxies {
+		pfx, err := ParseTrustedProxy(p)
+		if err != nil {
+			return nil, err
+		}
+		cfg.TrustedProxies[i] = pfx
+	}
 	if svc.Area == (dispatch.ServiceArea{}) {
 		svc.Area = dispatch.AstanaArea
 	}
@@ -159,14 +169,28 @@ func NewServer(cfg Config, svc Services) (*Server, error) {
 	return s, nil
 }
 
+// ParseTrustedProxy reads one trusted proxy, a CIDR prefix or a single IP,
+// and returns it as a prefix.
+func ParseTrustedProxy(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked().String(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return "", fmt.Errorf("trusted proxy %q: want an IP address or a CIDR prefix", s)
+	}
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()).String(), nil
+}
+
 // routes builds the router. Each resource registers its routes from its own
 // file through a registerXxxRoutes function; new resources add one line in
 // the right group below.
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID)
-	if s.TrustedProxies > 0 {
-		r.Use(middleware.ClientIPFromXFFTrustedProxies(s.TrustedProxies))
+	if len(s.TrustedProxies) > 0 {
+		r.Use(middleware.ClientIPFromXFF(s.TrustedProxies...))
 	} else {
 		r.Use(middleware.ClientIPFromRemoteAddr)
 	}

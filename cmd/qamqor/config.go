@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/qamqor/qamqor/web"
 )
 
 // Config is read once from the environment; values are passed down explicitly.
@@ -16,6 +19,9 @@ type Config struct {
 	SessionTTL  time.Duration // QAMQOR_SESSION_TTL
 	SnapLimitM  float64       // QAMQOR_SNAP_LIMIT_M, beyond it a point is refused
 	GraphFile   string        // QAMQOR_GRAPH, an .osm.pbf to load when the database has no graph
+	// TrustedProxies (QAMQOR_TRUSTED_PROXIES, comma-separated IPs or CIDR
+	// prefixes) are the reverse proxies whose X-Forwarded-For is believed.
+	TrustedProxies []string
 }
 
 // DefaultDatabaseURL is the database `make db` creates.
@@ -45,6 +51,18 @@ func LoadConfig() (Config, error) {
 	str("QAMQOR_PUBLIC_URL", &c.PublicURL)
 	str("QAMQOR_TILE_URL", &c.TileURL)
 	str("QAMQOR_GRAPH", &c.GraphFile)
+	if v := os.Getenv("QAMQOR_TRUSTED_PROXIES"); v != "" {
+		for _, p := range strings.Split(v, ",") {
+			if strings.TrimSpace(p) == "" {
+				continue
+			}
+			pfx, err := web.ParseTrustedProxy(p)
+			if err != nil {
+				return c, fmt.Errorf("QAMQOR_TRUSTED_PROXIES: %w", err)
+			}
+			c.TrustedProxies = append(c.TrustedProxies, pfx)
+		}
+	}
 	if v := os.Getenv("QAMQOR_SESSION_TTL"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -171,3 +172,71 @@ func TestPlanningPerSession(t *testing.T) {
 	second := login(t, a.url, "dispatcher", "dispatcher-demo")
 	second.do("POST", "/api/plans", map[string]any{"day": d(2), "time_limit_s": 1}, nil, http.StatusAccepted, nil)
 }
+
+// postLogin tries a login from the given X-Forwarded-For source and returns
+// the status and the Retry-After header.
+func postLogin(t *testing.T, base, xff, user, pass string) (int, string) {
+	t.Helper()
+	body := fmt.Sprintf(`{"username":%q,"password":%q}`, user, pass)
+	req, _ := http.NewRequest("POST", base+"/api/login", stringsReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if xff != "" {
+		req.Header.Set("X-Forwarded-For", xff)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header.Get("Retry-After")
+}
+
+// TestLoginThrottling: a guesser from one address is slowed down, but the
+// real user logging in from elsewhere is never locked out; behind a proxy
+// named in QAMQOR_TRUSTED_PROXIES each client is its own source, and
+// without it X-Forwarded-For is ignored.
+func TestLoginThrottling(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: needs PostGIS and builds the binary")
+	}
+	st := newStack(t)
+	proxied := startInstance(t, st.bin, append(st.env[:len(st.env):len(st.env)], "QAMQOR_TRUSTED_PROXIES=127.0.0.1/32, ::1"))
+	direct := startInstance(t, st.bin, st.env)
+
+	t.Run("GuesserDoesNotLockOutUser", func(t *testing.T) {
+		throttled := 0
+		for i := 0; i < 30; i++ {
+			code, _ := postLogin(t, proxied.url, "203.0.113.7", "dispatcher", fmt.Sprintf("guess-%d", i))
+			if code == http.StatusTooManyRequests {
+				throttled++
+			} else if code != http.StatusUnauthorized {
+				t.Fatalf("guess %d: status %d, want 401 or 429", i, code)
+			}
+		}
+		if throttled == 0 {
+			t.Fatal("30 wrong guesses from one address were never throttled")
+		}
+		if code, _ := postLogin(t, proxied.url, "198.51.100.20", "dispatcher", "dispatcher-demo"); code != http.StatusOK {
+			t.Fatalf("the real dispatcher from another address: status %d, want 200", code)
+		}
+		if code, _ := postLogin(t, proxied.url, "198.51.100.21", "hotline", "hotline-demo"); code != http.StatusOK {
+			t.Fatalf("another user behind the same proxy: status %d, want 200", code)
+		}
+		code, retry := postLogin(t, proxied.url, "203.0.113.7", "dispatcher", "dispatcher-demo")
+		if code != http.StatusTooManyRequests || retry == "" {
+			t.Fatalf("the guesser's address, even with the right password: status %d Retry-After %q, want 429 with Retry-After", code, retry)
+		}
+	})
+	t.Run("XForwardedForIgnoredWithoutTrustedProxies", func(t *testing.T) {
+		throttled := false
+		for i := 0; i < 30 && !throttled; i++ {
+			code, _ := postLogin(t, direct.url, fmt.Sprintf("192.0.2.%d", i+1), "hotline", fmt.Sprintf("guess-%d", i))
+			throttled = code == http.StatusTooManyRequests
+		}
+		if !throttled {
+			t.Fatal("a guesser rotating X-Forwarded-For was never throttled: the header was trusted")
+		}
+	})
+}
+
+func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }

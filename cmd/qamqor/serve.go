@@ -59,12 +59,13 @@ func runServe(ctx context.Context, args []string) error {
 		OnError: func(id int64, err error) { logger.Error("planning job failed", "job", id, "err", err) }}
 
 	srv, err := web.NewServer(web.Config{
-		Addr:       cfg.Addr,
-		PublicURL:  cfg.PublicURL,
-		Secure:     strings.HasPrefix(cfg.PublicURL, "https://"),
-		SessionTTL: cfg.SessionTTL,
-		TileURL:    cfg.TileURL,
-		SnapLimitM: cfg.SnapLimitM,
+		Addr:           cfg.Addr,
+		PublicURL:      cfg.PublicURL,
+		Secure:         strings.HasPrefix(cfg.PublicURL, "https://"),
+		SessionTTL:     cfg.SessionTTL,
+		TrustedProxies: cfg.TrustedProxies,
+		TileURL:        cfg.TileURL,
+		SnapLimitM:     cfg.SnapLimitM,
 	}, web.Services{
 		Auth:      db,
 		Requests:  db,

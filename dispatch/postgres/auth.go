@@ -146,14 +146,11 @@ func (db *DB) LiveSessions(ctx context.Context, tokens []string) (map[string]*di
 
 // CreateUser implements dispatch.AuthStore; the password is hashed with bcrypt.
 func (db *DB) CreateUser(ctx context.Context, u *dispatch.User, password string) error {
-	if !u.Role.Valid() {
-		return dispatch.Invalid("role", "Unknown role %q.", u.Role)
+	if err := u.Validate(); err != nil {
+		return err
 	}
-	if len(password) < 8 {
-		return dispatch.Invalid("password", "The password must have at least 8 characters.")
-	}
-	if u.Role == dispatch.RoleTeamLead && u.TeamID == nil {
-		return dispatch.Invalid("team_id", "A team lead needs a team.")
+	if err := dispatch.CheckPassword(password); err != nil {
+		return err
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 	if err != nil {
