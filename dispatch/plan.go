@@ -170,135 +170,218 @@ func hasAny(list []string, s string) bool {
 }
 
 // Plan turns the input into routes with the solver. It is pure: the caller
-// loads the input and stores the output.
+// loads the input and stores the output. The steps: the care rules decide
+// which teams work and when (addTeams), the open requests become jobs
+// (addJobs), the solver runs with fallbacks for locked stops that no longer
+// fit (solve), and its routes are drawn and timed (collectRoutes).
 func Plan(ctx context.Context, in *PlanInput, scope PlanScope, rules PlanRules, travel Travel, progress func(pct int, msg string)) (*PlanOutput, error) {
 	started := time.Now()
 	if progress == nil {
 		progress = func(int, string) {}
 	}
+	b, err := newPlanBuild(in, scope, rules, travel)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.addTeams(); err != nil {
+		return nil, err
+	}
+	b.addJobs()
+	progress(10, fmt.Sprintf("building the %s travel matrix for %d places", travel.Kind(), len(b.pts)))
+	if len(b.jobs) == 0 || len(b.vehicles) == 0 {
+		b.nothingToSolve()
+		b.out.Seconds = time.Since(started).Seconds()
+		return b.out, nil
+	}
+	if err := b.buildMatrices(ctx); err != nil {
+		return nil, err
+	}
+	progress(30, fmt.Sprintf("solving %d requests with %d teams", len(b.jobs), len(b.vehicles)))
+	sol, err := b.solve(ctx, scope.TimeLimitS)
+	if err != nil {
+		return nil, err
+	}
+	progress(80, "drawing routes on the road network")
+	b.collectRoutes(ctx, sol)
+	b.keepEmptiedLiveRoutes()
+	b.out.Seconds = time.Since(started).Seconds()
+	progress(90, "saving draft routes")
+	return b.out, nil
+}
+
+// planBuild is the state of one Plan call: the solver's problem as it is
+// built up, and the answer.
+type planBuild struct {
+	in     *PlanInput
+	rules  PlanRules
+	travel Travel
+	// day is midnight of the planned day; dayStart and dayEnd bound the
+	// work of teams with minors.
+	day, dayStart, dayEnd time.Time
+	// pts are the solver's locations: team starts first, then requests.
+	pts      []orb.Point
+	vehicles []routing.Vehicle
+	teams    []*PlanTeam
+	// fixedOf marks requests on locked stops of live routes.
+	fixedOf  map[int64]bool
+	initial  []routing.InitialRoute
+	jobs     []routing.Job
+	reqByID  map[int64]*PlanRequest
+	matrices []routing.Matrix
+	problem  *routing.Problem
+	out      *PlanOutput
+}
+
+func newPlanBuild(in *PlanInput, scope PlanScope, rules PlanRules, travel Travel) (*planBuild, error) {
 	day, err := time.ParseInLocation(time.DateOnly, scope.Day, rules.Location)
 	if err != nil {
 		return nil, Invalid("day", "Day must be a date like 2026-12-01.")
 	}
-	secs := func(t time.Time) float64 { return t.Sub(day).Seconds() }
-	dayStart, err := clock(day, rules.DaylightStart)
-	if err != nil {
+	b := &planBuild{in: in, rules: rules, travel: travel, day: day, fixedOf: map[int64]bool{}, reqByID: map[int64]*PlanRequest{},
+		out: &PlanOutput{TravelKind: travel.Kind()}}
+	if b.dayStart, err = clock(day, rules.DaylightStart); err != nil {
 		return nil, err
 	}
-	dayEnd, err := clock(day, rules.DaylightEnd)
-	if err != nil {
+	if b.dayEnd, err = clock(day, rules.DaylightEnd); err != nil {
 		return nil, err
 	}
-	out := &PlanOutput{TravelKind: travel.Kind()}
+	return b, nil
+}
 
-	// Locations: team starts first, then requests.
-	var pts []orb.Point
-	var vehicles []routing.Vehicle
-	var teams []*PlanTeam
-	fixedOf := map[int64]bool{}
-	var initial []routing.InitialRoute
-	for i := range in.Teams {
-		t := &in.Teams[i]
-		adults, minors := 0, 0
-		for _, m := range t.Members {
-			if m.Minor(day) {
-				minors++
-			} else {
-				adults++
-			}
-		}
-		if t.Lead == nil || t.Lead.Minor(day) {
-			out.Excluded = append(out.Excluded, ExcludedTeam{TeamID: t.ID, Reason: "no adult lead: a team of minors is never planned without one"})
+// secs is t as seconds since midnight of the day, the solver's clock.
+func (b *planBuild) secs(t time.Time) float64 { return t.Sub(b.day).Seconds() }
+
+func (b *planBuild) exclude(t *PlanTeam, reason string) {
+	b.out.Excluded = append(b.out.Excluded, ExcludedTeam{TeamID: t.ID, Reason: reason})
+}
+
+// addTeams turns the teams the care rules allow into vehicles.
+func (b *planBuild) addTeams() error {
+	for i := range b.in.Teams {
+		t := &b.in.Teams[i]
+		if t.Lead == nil || t.Lead.Minor(b.day) {
+			b.exclude(t, "no adult lead: a team of minors is never planned without one")
 			continue
 		}
-		start, err := clock(day, t.ShiftStart)
+		start, end, err := b.shift(t)
 		if err != nil {
-			return nil, err
-		}
-		end, err := clock(day, t.ShiftEnd)
-		if err != nil {
-			return nil, err
-		}
-		if minors > 0 {
-			// Minors work in daylight only.
-			if start.Before(dayStart) {
-				start = dayStart
-			}
-			if end.After(dayEnd) {
-				end = dayEnd
-			}
-		}
-		if in.Now.After(start) {
-			start = in.Now
+			return err
 		}
 		if !end.After(start) {
-			out.Excluded = append(out.Excluded, ExcludedTeam{TeamID: t.ID, Reason: "shift over (or outside daylight hours for a team with minors)"})
+			b.exclude(t, "shift over (or outside daylight hours for a team with minors)")
 			continue
 		}
-		from := t.Base
-		var fixed []string
-		var init []string
-		if t.Live != nil {
-			if t.Live.Status == RouteInProgress {
-				if t.Position != nil {
-					from = *t.Position
-				} else {
-					for _, s := range t.Live.Stops {
-						if s.Status != StopPending && s.Status != StopRemoved {
-							from = orb.Point{s.Lon, s.Lat}
-						}
-					}
-				}
-			}
-			for _, s := range t.Live.Stops {
-				if s.Status != StopPending {
-					continue
-				}
-				id := strconv.FormatInt(s.RequestID, 10)
-				if s.Locked {
-					fixed = append(fixed, id)
-					fixedOf[s.RequestID] = true
-				} else {
-					init = append(init, id)
-				}
-			}
-		}
-		var skills []string
-		for _, k := range t.Skills {
-			skills = append(skills, NormalizeSkill(k))
-		}
-		if t.HasVehicle && !hasAny(skills, SkillCar) {
-			skills = append(skills, SkillCar)
-		}
+		fixed, init := b.liveStops(t)
 		vid := strconv.FormatInt(t.ID, 10)
 		// Profile 0 is the car matrix, 1 the walking one.
 		profile := 0
 		if ModeOf(t.HasVehicle) == OnFoot {
 			profile = 1
 		}
-		vehicles = append(vehicles, routing.Vehicle{
-			ID: vid, Start: len(pts), End: routing.NoEnd,
-			ShiftStart: secs(start), ShiftEnd: secs(end),
+		b.vehicles = append(b.vehicles, routing.Vehicle{
+			ID: vid, Start: len(b.pts), End: routing.NoEnd,
+			ShiftStart: b.secs(start), ShiftEnd: b.secs(end),
 			Capacity: []int64{int64(t.CapacityPackages)},
-			Skills:   skills, Fixed: fixed, Profile: profile,
+			Skills:   teamSkills(t), Fixed: fixed, Profile: profile,
 		})
 		if len(init) > 0 {
-			initial = append(initial, routing.InitialRoute{VehicleID: vid, JobIDs: init})
+			b.initial = append(b.initial, routing.InitialRoute{VehicleID: vid, JobIDs: init})
 		}
-		teams = append(teams, t)
-		pts = append(pts, from)
+		b.teams = append(b.teams, t)
+		b.pts = append(b.pts, teamStart(t))
 	}
-	teamSpeaks := map[int64][]string{}
-	for _, t := range teams {
-		teamSpeaks[t.ID] = t.Languages
+	return nil
+}
+
+// shift is when the team may work on the day: its shift, within daylight
+// when it has a minor, and not before now.
+func (b *planBuild) shift(t *PlanTeam) (start, end time.Time, err error) {
+	if start, err = clock(b.day, t.ShiftStart); err != nil {
+		return
 	}
-	reqByID := map[int64]*PlanRequest{}
-	var jobs []routing.Job
-	for i := range in.Requests {
-		r := &in.Requests[i]
-		reqByID[r.ID] = r
+	if end, err = clock(b.day, t.ShiftEnd); err != nil {
+		return
+	}
+	minors := false
+	for _, m := range t.Members {
+		minors = minors || m.Minor(b.day)
+	}
+	if minors {
+		// Minors work in daylight only.
+		if start.Before(b.dayStart) {
+			start = b.dayStart
+		}
+		if end.After(b.dayEnd) {
+			end = b.dayEnd
+		}
+	}
+	if b.in.Now.After(start) {
+		start = b.in.Now
+	}
+	return start, end, nil
+}
+
+// teamStart is where the team sets off: its last position (else its last
+// visited stop) once its live route is under way, its base otherwise.
+func teamStart(t *PlanTeam) orb.Point {
+	if t.Live == nil || t.Live.Status != RouteInProgress {
+		return t.Base
+	}
+	if t.Position != nil {
+		return *t.Position
+	}
+	from := t.Base
+	for _, s := range t.Live.Stops {
+		if s.Status != StopPending && s.Status != StopRemoved {
+			from = orb.Point{s.Lon, s.Lat}
+		}
+	}
+	return from
+}
+
+// liveStops splits the pending stops of the team's live route into locked
+// ones (fixed to the team, in order) and the rest (a starting order the
+// solver may change).
+func (b *planBuild) liveStops(t *PlanTeam) (fixed, init []string) {
+	if t.Live == nil {
+		return nil, nil
+	}
+	for _, s := range t.Live.Stops {
+		if s.Status != StopPending {
+			continue
+		}
+		id := strconv.FormatInt(s.RequestID, 10)
+		if s.Locked {
+			fixed = append(fixed, id)
+			b.fixedOf[s.RequestID] = true
+		} else {
+			init = append(init, id)
+		}
+	}
+	return fixed, init
+}
+
+// teamSkills are the team's skills in the planner's words; a team with a
+// vehicle has a car.
+func teamSkills(t *PlanTeam) []string {
+	var skills []string
+	for _, k := range t.Skills {
+		skills = append(skills, NormalizeSkill(k))
+	}
+	if t.HasVehicle && !hasAny(skills, SkillCar) {
+		skills = append(skills, SkillCar)
+	}
+	return skills
+}
+
+// addJobs turns the open requests into solver jobs with the skills they
+// need, their time windows and the teams they prefer.
+func (b *planBuild) addJobs() {
+	for i := range b.in.Requests {
+		r := &b.in.Requests[i]
+		b.reqByID[r.ID] = r
 		job := routing.Job{
-			ID: strconv.FormatInt(r.ID, 10), Location: len(pts),
+			ID: strconv.FormatInt(r.ID, 10), Location: len(b.pts),
 			Service:  float64(r.ServiceMinutes) * 60,
 			Demand:   []int64{int64(r.Packages)},
 			Priority: r.Priority.Rank(),
@@ -306,107 +389,129 @@ func Plan(ctx context.Context, in *PlanInput, scope PlanScope, rules PlanRules, 
 		switch {
 		case r.Kind == SnowClearing:
 			job.Skills = []string{SkillShovels}
-		case r.Kind == FoodDelivery && r.Packages > rules.CarPackages:
+		case r.Kind == FoodDelivery && r.Packages > b.rules.CarPackages:
 			job.Skills = []string{SkillCar}
 		}
-		if r.WindowStart != nil && r.WindowEnd != nil && !fixedOf[r.ID] {
-			ws, we := secs(*r.WindowStart), secs(*r.WindowEnd)
+		if r.WindowStart != nil && r.WindowEnd != nil && !b.fixedOf[r.ID] {
+			ws, we := b.secs(*r.WindowStart), b.secs(*r.WindowEnd)
 			if we <= 0 || ws >= 86400 {
-				out.Unplanned = append(out.Unplanned, UnplannedRequest{RequestID: r.ID, Reason: "time window is not on this day"})
+				b.out.Unplanned = append(b.out.Unplanned, UnplannedRequest{RequestID: r.ID, Reason: "time window is not on this day"})
 				continue
 			}
 			job.Windows = []routing.TimeWindow{{Start: max(ws, 0), End: min(we, 86400)}}
 		}
-		for _, t := range teams {
+		for _, t := range b.teams {
 			if (r.PreferredLanguage != "" && hasAny(t.Languages, r.PreferredLanguage)) || (r.LastTeamID != nil && *r.LastTeamID == t.ID) {
 				job.Preferred = append(job.Preferred, strconv.FormatInt(t.ID, 10))
 			}
 		}
-		jobs = append(jobs, job)
-		pts = append(pts, r.Location)
+		b.jobs = append(b.jobs, job)
+		b.pts = append(b.pts, r.Location)
 	}
-	progress(10, fmt.Sprintf("building the %s travel matrix for %d places", travel.Kind(), len(pts)))
-	if len(jobs) == 0 || len(vehicles) == 0 {
-		for _, j := range jobs {
-			id, _ := strconv.ParseInt(j.ID, 10, 64)
-			out.Unplanned = append(out.Unplanned, UnplannedRequest{RequestID: id, Reason: "no team available"})
-		}
-		out.Feasible = true
-		out.Seconds = time.Since(started).Seconds()
-		return out, nil
+}
+
+// nothingToSolve answers when there are no jobs or no teams.
+func (b *planBuild) nothingToSolve() {
+	for _, j := range b.jobs {
+		id, _ := strconv.ParseInt(j.ID, 10, 64)
+		b.out.Unplanned = append(b.out.Unplanned, UnplannedRequest{RequestID: id, Reason: "no team available"})
 	}
-	m, err := travel.Matrix(ctx, pts, ByCar)
+	b.out.Feasible = true
+}
+
+// buildMatrices computes the car matrix and, when a team walks, the
+// walking one.
+func (b *planBuild) buildMatrices(ctx context.Context) error {
+	m, err := b.travel.Matrix(ctx, b.pts, ByCar)
 	if err != nil {
-		return nil, fmt.Errorf("travel matrix: %w", err)
+		return fmt.Errorf("travel matrix: %w", err)
 	}
-	matrices := []routing.Matrix{m}
-	for _, v := range vehicles {
+	b.matrices = []routing.Matrix{m}
+	for _, v := range b.vehicles {
 		if v.Profile == 1 {
-			foot, err := travel.Matrix(ctx, pts, OnFoot)
+			foot, err := b.travel.Matrix(ctx, b.pts, OnFoot)
 			if err != nil {
-				return nil, fmt.Errorf("walking matrix: %w", err)
+				return fmt.Errorf("walking matrix: %w", err)
 			}
-			matrices = append(matrices, foot)
+			b.matrices = append(b.matrices, foot)
 			break
 		}
 	}
-	progress(30, fmt.Sprintf("solving %d requests with %d teams", len(jobs), len(vehicles)))
-	p := &routing.Problem{Matrix: m, Profiles: matrices[1:], Vehicles: vehicles, Jobs: jobs, Initial: initial}
-	limit := time.Duration(scope.TimeLimitS * float64(time.Second))
+	return nil
+}
+
+// solve runs the solver. Locked stops that no longer fit their team's shift
+// (a team running late) make the problem infeasible as stated: such a team
+// keeps its locked stops past its shift and takes nothing new. If it is
+// still infeasible (a stop moved by hand to a team without the skill or the
+// capacity), the locked stops become a preferred starting order instead.
+func (b *planBuild) solve(ctx context.Context, timeLimitS float64) (*routing.Solution, error) {
+	p := &routing.Problem{Matrix: b.matrices[0], Profiles: b.matrices[1:], Vehicles: b.vehicles, Jobs: b.jobs, Initial: b.initial}
+	b.problem = p
+	limit := time.Duration(timeLimitS * float64(time.Second))
 	if limit == 0 {
 		// A dispatcher waits at most ~20 s: with every core searching
 		// (Threads) and the solver's sequential construction this is
 		// enough for 3,000 requests (see README, bench plan).
-		limit = time.Duration(2+len(jobs)/100) * time.Second
-		if limit > 20*time.Second {
-			limit = 20 * time.Second
-		}
+		limit = min(time.Duration(2+len(b.jobs)/100)*time.Second, 20*time.Second)
 	}
-	opts := routing.Options{TimeLimit: limit, Seed: 1, PreferenceBonus: rules.PreferenceBonusS, BalanceWeight: 0.05,
+	opts := routing.Options{TimeLimit: limit, Seed: 1, PreferenceBonus: b.rules.PreferenceBonusS, BalanceWeight: 0.05,
 		Threads: runtime.GOMAXPROCS(0)}
 	sol, err := routing.Solve(ctx, p, opts)
-	if err != nil && len(fixedOf) > 0 {
-		// Locked stops that no longer fit their team's shift (a team
-		// running late) make the problem infeasible as stated: such a team
-		// keeps its locked stops past its shift and takes nothing new.
-		for k := range p.Vehicles {
-			if v := &p.Vehicles[k]; len(v.Fixed) > 0 {
-				v.ShiftEnd, v.MaxDuration, v.MaxStops = 0, 0, len(v.Fixed)
-			}
-		}
+	if err != nil && len(b.fixedOf) > 0 {
+		lockedPastShift(p)
 		sol, err = routing.Solve(ctx, p, opts)
 	}
-	if err != nil && len(fixedOf) > 0 {
-		// Still infeasible (a stop moved by hand to a team without the
-		// skill or the capacity): plan with the locked stops as a
-		// preferred starting order instead of a hard lock.
-		for k := range p.Vehicles {
-			v := &p.Vehicles[k]
-			if len(v.Fixed) == 0 {
-				continue
-			}
-			found := false
-			for i := range p.Initial {
-				if p.Initial[i].VehicleID == v.ID {
-					p.Initial[i].JobIDs = append(append([]string(nil), v.Fixed...), p.Initial[i].JobIDs...)
-					found = true
-				}
-			}
-			if !found {
-				p.Initial = append(p.Initial, routing.InitialRoute{VehicleID: v.ID, JobIDs: v.Fixed})
-			}
-			v.Fixed, v.MaxStops = nil, 0
-		}
-		fixedOf = map[int64]bool{}
+	if err != nil && len(b.fixedOf) > 0 {
+		lockedAsPreferred(p)
+		b.fixedOf = map[int64]bool{}
 		sol, err = routing.Solve(ctx, p, opts)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("solve: %w", err)
 	}
-	out.Feasible = routing.Check(p, sol) == nil
-	progress(80, "drawing routes on the road network")
+	b.out.Feasible = routing.Check(p, sol) == nil
+	return sol, nil
+}
+
+// lockedPastShift lets a team with locked stops keep them past its shift
+// and take nothing else.
+func lockedPastShift(p *routing.Problem) {
+	for k := range p.Vehicles {
+		if v := &p.Vehicles[k]; len(v.Fixed) > 0 {
+			v.ShiftEnd, v.MaxDuration, v.MaxStops = 0, 0, len(v.Fixed)
+		}
+	}
+}
+
+// lockedAsPreferred turns locked stops into the head of the team's
+// starting order.
+func lockedAsPreferred(p *routing.Problem) {
+	for k := range p.Vehicles {
+		v := &p.Vehicles[k]
+		if len(v.Fixed) == 0 {
+			continue
+		}
+		found := false
+		for i := range p.Initial {
+			if p.Initial[i].VehicleID == v.ID {
+				p.Initial[i].JobIDs = append(append([]string(nil), v.Fixed...), p.Initial[i].JobIDs...)
+				found = true
+			}
+		}
+		if !found {
+			p.Initial = append(p.Initial, routing.InitialRoute{VehicleID: v.ID, JobIDs: v.Fixed})
+		}
+		v.Fixed, v.MaxStops = nil, 0
+	}
+}
+
+// collectRoutes turns the solver's routes into planned routes with ETAs,
+// legs and a path drawn on the road network, and lists what stayed
+// unassigned with the solver's reason.
+func (b *planBuild) collectRoutes(ctx context.Context, sol *routing.Solution) {
 	teamByID := map[string]*PlanTeam{}
-	for _, t := range teams {
+	for _, t := range b.teams {
 		teamByID[strconv.FormatInt(t.ID, 10)] = t
 	}
 	for _, r := range sol.Routes {
@@ -415,52 +520,53 @@ func Plan(ctx context.Context, in *PlanInput, scope PlanScope, rules PlanRules, 
 		if t.Live != nil {
 			pr.LiveID = t.Live.ID
 		}
-		v := vehicles[indexOfVehicle(vehicles, r.VehicleID)]
-		vm, mode := matrices[v.Profile], ModeOf(t.HasVehicle)
-		path := []orb.Point{pts[v.Start]}
+		v := b.vehicles[indexOfVehicle(b.vehicles, r.VehicleID)]
+		vm, mode := b.matrices[v.Profile], ModeOf(t.HasVehicle)
+		path := []orb.Point{b.pts[v.Start]}
 		prevLoc := v.Start
 		for _, s := range r.Stops {
 			id, _ := strconv.ParseInt(s.JobID, 10, 64)
-			req := reqByID[id]
+			req := b.reqByID[id]
 			pr.Stops = append(pr.Stops, PlannedStop{
 				RequestID:     id,
-				ETA:           day.Add(time.Duration(s.Start * float64(time.Second))),
+				ETA:           b.day.Add(time.Duration(s.Start * float64(time.Second))),
 				TravelS:       vm.Duration(prevLoc, s.Location),
 				DistanceM:     vm.Distance(prevLoc, s.Location),
 				LanguageMatch: req != nil && req.PreferredLanguage != "" && hasAny(t.Languages, req.PreferredLanguage),
-				Locked:        fixedOf[id],
+				Locked:        b.fixedOf[id],
 			})
 			prevLoc = s.Location
-			path = append(path, pts[s.Location])
+			path = append(path, b.pts[s.Location])
 		}
-		if geom, _, _, err := travel.Path(ctx, path, mode); err == nil {
+		if geom, _, _, err := b.travel.Path(ctx, path, mode); err == nil {
 			pr.Geometry = geom
 		} else {
 			pr.Geometry = orb.LineString(path)
 		}
-		out.Assigned += len(pr.Stops)
-		out.Routes = append(out.Routes, pr)
+		b.out.Assigned += len(pr.Stops)
+		b.out.Routes = append(b.out.Routes, pr)
 	}
 	for _, u := range sol.Unassigned {
 		id, _ := strconv.ParseInt(u.JobID, 10, 64)
-		out.Unplanned = append(out.Unplanned, UnplannedRequest{RequestID: id, Reason: u.Reason.String()})
+		b.out.Unplanned = append(b.out.Unplanned, UnplannedRequest{RequestID: id, Reason: u.Reason.String()})
 	}
-	// Teams whose live route lost all pending stops still need an update.
-	for _, t := range teams {
+}
+
+// keepEmptiedLiveRoutes adds an empty planned route for each team whose
+// live route lost all its pending stops: it still needs an update.
+func (b *planBuild) keepEmptiedLiveRoutes() {
+	for _, t := range b.teams {
 		if t.Live == nil {
 			continue
 		}
 		found := false
-		for _, r := range out.Routes {
+		for _, r := range b.out.Routes {
 			found = found || r.TeamID == t.ID
 		}
 		if !found {
-			out.Routes = append(out.Routes, PlannedRoute{TeamID: t.ID, LiveID: t.Live.ID})
+			b.out.Routes = append(b.out.Routes, PlannedRoute{TeamID: t.ID, LiveID: t.Live.ID})
 		}
 	}
-	out.Seconds = time.Since(started).Seconds()
-	progress(90, "saving draft routes")
-	return out, nil
 }
 
 func indexOfVehicle(vs []routing.Vehicle, id string) int {
