@@ -580,18 +580,22 @@ func indexOfVehicle(vs []routing.Vehicle, id string) int {
 
 // PlanStore loads what the planner reads and stores what it decides.
 type PlanStore interface {
-	// StartPlanningJob records a running job for the scope; ECONFLICT when
-	// one is already running for the same scope key (on any instance).
+	// StartPlanningJob records a job for the scope and queues its run in
+	// the same transaction; ECONFLICT when one is already queued or
+	// running for the same scope key (on any instance).
 	StartPlanningJob(ctx context.Context, actor *User, scope PlanScope) (int64, error)
 	// PlanningProgress records progress and emits an event.
 	PlanningProgress(ctx context.Context, jobID int64, pct int, msg string) error
 	// LoadPlanInput reads the open requests of the scope and the teams.
 	LoadPlanInput(ctx context.Context, scope PlanScope, rules PlanRules) (*PlanInput, error)
 	// SavePlan writes draft routes (and live-route changes), marks the
-	// unplanned requests with their reasons, and finishes the job.
-	SavePlan(ctx context.Context, jobID int64, actor *User, scope PlanScope, out *PlanOutput) error
-	// FailPlanningJob finishes a job with an error message.
-	FailPlanningJob(ctx context.Context, jobID int64, msg string) error
+	// unplanned requests with their reasons, and finishes the job;
+	// ECONFLICT when the attempt no longer owns the job (it was handed to
+	// another worker, or finished).
+	SavePlan(ctx context.Context, job PlanAttempt, actor *User, scope PlanScope, out *PlanOutput) error
+	// FailPlanningJob finishes a job with an error message, unless another
+	// attempt owns it or it is already finished.
+	FailPlanningJob(ctx context.Context, job PlanAttempt, msg string) error
 	// FindPlanningJob returns a job's state; ENOTFOUND when missing.
 	FindPlanningJob(ctx context.Context, id int64) (*PlanningJob, error)
 }
@@ -606,17 +610,23 @@ type PlanningJob struct {
 	Result   json.RawMessage `json:"result,omitempty"`
 }
 
+// PlanAttempt names one run of a planning job: the queue may run a job again
+// after a crash, and only the attempt that owns the job may save it.
+type PlanAttempt struct {
+	JobID   int64
+	Attempt int
+}
+
 // Planner runs planning jobs: load, solve, save, with progress events.
 type Planner struct {
 	Store  PlanStore
 	Travel func() Travel
 	Rules  PlanRules
-	// OnError is told about background failures (the job is marked failed).
-	OnError func(jobID int64, err error)
 }
 
-// Start checks the scope, records a running job (ECONFLICT if the scope is
-// already being planned, on any instance) and plans in the background.
+// Start checks the scope and records the job with its queued run (ECONFLICT
+// if the scope is already being planned, on any instance). A worker of the
+// job queue runs it (see Execute); the run survives restarts.
 func (p *Planner) Start(ctx context.Context, actor *User, scope PlanScope) (int64, error) {
 	if err := Require(actor, ActPlan); err != nil {
 		return 0, err
@@ -624,17 +634,7 @@ func (p *Planner) Start(ctx context.Context, actor *User, scope PlanScope) (int6
 	if err := scope.Normalize(); err != nil {
 		return 0, err
 	}
-	id, err := p.Store.StartPlanningJob(ctx, actor, scope)
-	if err != nil {
-		return 0, err
-	}
-	go func() {
-		bg := context.WithoutCancel(ctx)
-		if _, err := p.Run(bg, actor, id, scope); err != nil && p.OnError != nil {
-			p.OnError(id, err)
-		}
-	}()
-	return id, nil
+	return p.Store.StartPlanningJob(ctx, actor, scope)
 }
 
 // Planning runs the solver on the server's few cores, so each login and
@@ -659,10 +659,20 @@ type dueVisits interface {
 	CreateDueVisits(ctx context.Context, actor *User, day time.Time) (int, error)
 }
 
-// Run plans a started job synchronously and stores the result.
+// Run plans a started job synchronously and stores the result; on error the
+// job is marked failed.
 func (p *Planner) Run(ctx context.Context, actor *User, jobID int64, scope PlanScope) (*PlanOutput, error) {
+	return p.Execute(ctx, actor, PlanAttempt{JobID: jobID}, scope, true)
+}
+
+// Execute is one attempt at a job. On error the job is marked failed when
+// final is set or the error is a domain error (a retry would fail the same
+// way); otherwise it stays running for the queue to try again.
+func (p *Planner) Execute(ctx context.Context, actor *User, job PlanAttempt, scope PlanScope, final bool) (*PlanOutput, error) {
 	fail := func(err error) (*PlanOutput, error) {
-		_ = p.Store.FailPlanningJob(context.WithoutCancel(ctx), jobID, ErrorMessage(err))
+		if final || ErrorCode(err) != EINTERNAL {
+			_ = p.Store.FailPlanningJob(context.WithoutCancel(ctx), job, ErrorMessage(err))
+		}
 		return nil, err
 	}
 	// Recurring visits due on the day become requests first, so a plan of
@@ -680,12 +690,12 @@ func (p *Planner) Run(ctx context.Context, actor *User, jobID int64, scope PlanS
 	if err != nil {
 		return fail(err)
 	}
-	progress := func(pct int, msg string) { _ = p.Store.PlanningProgress(ctx, jobID, pct, msg) }
+	progress := func(pct int, msg string) { _ = p.Store.PlanningProgress(ctx, job.JobID, pct, msg) }
 	out, err := Plan(ctx, in, scope, p.Rules, p.Travel(), progress)
 	if err != nil {
 		return fail(err)
 	}
-	if err := p.Store.SavePlan(ctx, jobID, actor, scope, out); err != nil {
+	if err := p.Store.SavePlan(ctx, job, actor, scope, out); err != nil {
 		return fail(err)
 	}
 	return out, nil

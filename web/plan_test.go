@@ -29,10 +29,12 @@ func (m *planMock) PlanningProgress(ctx context.Context, jobID int64, pct int, m
 func (m *planMock) LoadPlanInput(ctx context.Context, scope dispatch.PlanScope, rules dispatch.PlanRules) (*dispatch.PlanInput, error) {
 	return &dispatch.PlanInput{Now: time.Now()}, nil
 }
-func (m *planMock) SavePlan(ctx context.Context, jobID int64, actor *dispatch.User, scope dispatch.PlanScope, out *dispatch.PlanOutput) error {
+func (m *planMock) SavePlan(ctx context.Context, job dispatch.PlanAttempt, actor *dispatch.User, scope dispatch.PlanScope, out *dispatch.PlanOutput) error {
 	return nil
 }
-func (m *planMock) FailPlanningJob(ctx context.Context, jobID int64, msg string) error { return nil }
+func (m *planMock) FailPlanningJob(ctx context.Context, job dispatch.PlanAttempt, msg string) error {
+	return nil
+}
 func (m *planMock) FindPlanningJob(ctx context.Context, id int64) (*dispatch.PlanningJob, error) {
 	if id != 7 {
 		return nil, dispatch.Errorf(dispatch.ENOTFOUND, "Planning job %d not found.", id)

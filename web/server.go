@@ -305,6 +305,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
+	// Shutdown does not track websockets: the hub closes each with 1001
+	// (going away) and the pages reconnect elsewhere with since.
+	if s.hub != nil {
+		select {
+		case <-s.hub.done:
+		case <-shutCtx.Done():
+		}
+	}
 	return nil
 }
 

@@ -22,6 +22,24 @@ type Config struct {
 	// TrustedProxies (QAMQOR_TRUSTED_PROXIES, comma-separated IPs or CIDR
 	// prefixes) are the reverse proxies whose X-Forwarded-For is believed.
 	TrustedProxies []string
+
+	// DBMaxConns sizes the pool (QAMQOR_DB_MAX_CONNS). The default 24
+	// covers the live hub (1), River's listener and leader (2), each job
+	// worker (default queue 4 and planning 1, two connections each: the
+	// work and its liveness lock) and the HTTP requests in flight.
+	DBMaxConns int32
+	// DBStatementTimeout (QAMQOR_DB_STATEMENT_TIMEOUT) cancels a runaway
+	// statement; DBLockTimeout (QAMQOR_DB_LOCK_TIMEOUT) fails a statement
+	// that waits on a lock that long instead of queueing forever.
+	DBStatementTimeout time.Duration
+	DBLockTimeout      time.Duration
+	// ShutdownTimeout (QAMQOR_SHUTDOWN_TIMEOUT) is how long SIGTERM waits for
+	// running jobs before cancelling them (they run again elsewhere or on
+	// the next start).
+	ShutdownTimeout time.Duration
+	// PlanWorkers (QAMQOR_PLAN_WORKERS) is how many plans one instance
+	// solves at once.
+	PlanWorkers int
 }
 
 // DefaultDatabaseURL is the database `make db` creates.
@@ -35,6 +53,12 @@ func Defaults() Config {
 		TileURL:     "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
 		SessionTTL:  12 * time.Hour,
 		SnapLimitM:  500,
+
+		DBMaxConns:         24,
+		DBStatementTimeout: 60 * time.Second,
+		DBLockTimeout:      10 * time.Second,
+		ShutdownTimeout:    20 * time.Second,
+		PlanWorkers:        1,
 	}
 }
 
@@ -63,12 +87,36 @@ func LoadConfig() (Config, error) {
 			c.TrustedProxies = append(c.TrustedProxies, pfx)
 		}
 	}
-	if v := os.Getenv("QAMQOR_SESSION_TTL"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return c, fmt.Errorf("QAMQOR_SESSION_TTL: %w", err)
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"QAMQOR_SESSION_TTL", &c.SessionTTL},
+		{"QAMQOR_DB_STATEMENT_TIMEOUT", &c.DBStatementTimeout},
+		{"QAMQOR_DB_LOCK_TIMEOUT", &c.DBLockTimeout},
+		{"QAMQOR_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout},
+	} {
+		if v := os.Getenv(d.name); v != "" {
+			p, err := time.ParseDuration(v)
+			if err != nil {
+				return c, fmt.Errorf("%s: %w", d.name, err)
+			}
+			*d.dst = p
 		}
-		c.SessionTTL = d
+	}
+	if v := os.Getenv("QAMQOR_DB_MAX_CONNS"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 32)
+		if err != nil {
+			return c, fmt.Errorf("QAMQOR_DB_MAX_CONNS: %w", err)
+		}
+		c.DBMaxConns = int32(n)
+	}
+	if v := os.Getenv("QAMQOR_PLAN_WORKERS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return c, fmt.Errorf("QAMQOR_PLAN_WORKERS: %w", err)
+		}
+		c.PlanWorkers = n
 	}
 	if v := os.Getenv("QAMQOR_SNAP_LIMIT_M"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
@@ -91,5 +139,22 @@ func (c Config) Validate() error {
 	if c.SnapLimitM <= 0 {
 		return fmt.Errorf("QAMQOR_SNAP_LIMIT_M must be positive")
 	}
+	if c.PlanWorkers < 1 {
+		return fmt.Errorf("QAMQOR_PLAN_WORKERS must be at least 1")
+	}
+	// Below this the hub, River and the job workers leave HTTP nothing.
+	if need := c.MinDBConns(); c.DBMaxConns < need+4 {
+		return fmt.Errorf("QAMQOR_DB_MAX_CONNS must be at least %d (the hub, the job queue and %d plan workers hold %d; HTTP needs a few more)", need+4, c.PlanWorkers, need)
+	}
+	if c.DBStatementTimeout < 0 || c.DBLockTimeout < 0 || c.ShutdownTimeout < 0 {
+		return fmt.Errorf("timeouts must not be negative")
+	}
 	return nil
+}
+
+// MinDBConns is what the server holds besides HTTP requests: the hub's
+// reads, River's listener and leader, and two connections per job worker
+// (4 default-queue workers plus the plan workers).
+func (c Config) MinDBConns() int32 {
+	return 1 + 2 + 2*int32(4+c.PlanWorkers)
 }

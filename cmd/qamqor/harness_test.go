@@ -198,6 +198,9 @@ type wsEvent struct {
 type wsClient struct {
 	conn   *websocket.Conn
 	events chan wsEvent
+	// closeCode is the code of the server's close frame, set before events
+	// is closed.
+	closeCode int
 }
 
 func dialWS(t *testing.T, c *client, since int64) *wsClient {
@@ -217,6 +220,11 @@ func dialWS(t *testing.T, c *client, since int64) *wsClient {
 		t.Fatalf("dial %s: %v (status %d)", wsURL, err, st)
 	}
 	w := &wsClient{conn: conn, events: make(chan wsEvent, 10000)}
+	defaultClose := conn.CloseHandler()
+	conn.SetCloseHandler(func(code int, text string) error {
+		w.closeCode = code
+		return defaultClose(code, text)
+	})
 	go func() {
 		defer close(w.events)
 		for {

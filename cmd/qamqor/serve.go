@@ -31,7 +31,8 @@ func runServe(ctx context.Context, args []string) error {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
-	db, err := postgres.Open(ctx, cfg.DatabaseURL, "")
+	db, err := postgres.OpenPool(ctx, cfg.DatabaseURL, "", postgres.PoolConfig{
+		MaxConns: cfg.DBMaxConns, StatementTimeout: cfg.DBStatementTimeout, LockTimeout: cfg.DBLockTimeout})
 	if err != nil {
 		return err
 	}
@@ -55,8 +56,7 @@ func runServe(ctx context.Context, args []string) error {
 	}
 	travelFn := func() dispatch.Travel { return travel }
 	rules := dispatch.DefaultPlanRules()
-	planner := &dispatch.Planner{Store: db, Travel: travelFn, Rules: rules,
-		OnError: func(id int64, err error) { logger.Error("planning job failed", "job", id, "err", err) }}
+	planner := &dispatch.Planner{Store: db, Travel: travelFn, Rules: rules}
 
 	srv, err := web.NewServer(web.Config{
 		Addr:           cfg.Addr,
@@ -92,6 +92,24 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Background jobs (planning, purges) run on the River queue in the
+	// database. On SIGTERM they drain alongside HTTP: running jobs get
+	// ShutdownTimeout to finish, then are cancelled and handed back to the
+	// queue (another instance, or this one after its restart, runs them).
+	jobs, err := db.StartJobs(ctx, postgres.JobsConfig{Planner: planner, PlanWorkers: cfg.PlanWorkers, Logger: logger})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	jobsStopped := make(chan error, 1)
+	go func() {
+		<-ctx.Done()
+		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+		defer scancel()
+		jobsStopped <- jobs.Stop(sctx)
+	}()
 	if hub := srv.Hub(); hub != nil {
 		go func() {
 			report := func(err error) { logger.Warn("listen for events", "err", err) }
@@ -105,6 +123,10 @@ func runServe(ctx context.Context, args []string) error {
 		fmt.Printf("Public URL: %s\n", cfg.PublicURL)
 	}
 	err = srv.Serve(ctx, ln)
+	cancel()
+	if jerr := <-jobsStopped; jerr != nil {
+		logger.Error("stop jobs", "err", jerr)
+	}
 	fmt.Println("Qamqor stopped")
 	return err
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/qamqor/qamqor/dispatch"
+	"github.com/riverqueue/river"
 )
 
 // DB is the connection pool plus the clock every transaction reads once.
@@ -24,15 +26,42 @@ type DB struct {
 	url  string
 	// schema is set for test schemas only
 	schema string
+	// current is the schema the tables live in (current_schema() of a
+	// connection: public, or a test schema); River is told it explicitly.
+	current string
+	// jobs inserts background jobs in the caller's transaction; see jobs.go.
+	jobs *river.Client[pgx.Tx]
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
 	// retries counts transactions run again by inTx.
 	retries atomic.Int64
 }
 
+// PoolConfig sizes the connection pool and bounds what one statement may
+// cost. Zero values keep pgx's defaults and set no timeout.
+type PoolConfig struct {
+	// MaxConns is the most connections the pool opens. A server needs one
+	// for the live feed's reads, one per running background job (plus the
+	// job's liveness lock, see jobs.go), River's own listener and
+	// maintenance, and the HTTP requests in flight.
+	MaxConns int32
+	// StatementTimeout cancels a statement that runs longer (server-side
+	// statement_timeout), so a runaway query cannot hold a connection.
+	StatementTimeout time.Duration
+	// LockTimeout makes a statement that waits longer for a row or table
+	// lock fail (lock_timeout) instead of queueing behind a stuck
+	// transaction.
+	LockTimeout time.Duration
+}
+
 // Open connects to the database at url. searchPath, when not empty, is put
 // first in the search_path of every connection (tests use one schema each).
 func Open(ctx context.Context, url string, searchPath string) (*DB, error) {
+	return OpenPool(ctx, url, searchPath, PoolConfig{})
+}
+
+// OpenPool is Open with the pool sized and timed by pc.
+func OpenPool(ctx context.Context, url string, searchPath string, pc PoolConfig) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
@@ -40,15 +69,34 @@ func Open(ctx context.Context, url string, searchPath string) (*DB, error) {
 	if searchPath != "" {
 		cfg.ConnConfig.RuntimeParams["search_path"] = searchPath + ",public"
 	}
+	if pc.MaxConns > 0 {
+		cfg.MaxConns = pc.MaxConns
+	}
+	if pc.StatementTimeout > 0 {
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(pc.StatementTimeout.Milliseconds(), 10)
+	}
+	if pc.LockTimeout > 0 {
+		cfg.ConnConfig.RuntimeParams["lock_timeout"] = strconv.FormatInt(pc.LockTimeout.Milliseconds(), 10)
+	}
+	// A connection that cannot be made within this is an outage: fail
+	// fast so that handlers answer 503 instead of hanging.
+	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > 5*time.Second {
+		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open pool: %w", err)
 	}
-	if err := pool.Ping(ctx); err != nil {
+	db := &DB{pool: pool, url: url, Now: time.Now}
+	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&db.current); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	return &DB{pool: pool, url: url, Now: time.Now}, nil
+	if db.jobs, err = newInsertClient(pool, db.current); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return db, nil
 }
 
 // Close closes the pool.

@@ -9,6 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/qamqor/qamqor/migrations"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 )
 
 // migrationLockKey namespaces the advisory lock taken while migrating, so two
@@ -55,7 +57,12 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var applied []string
+	// River's tables (river_job, river_leader, ...) come first, from the
+	// migrations of the River version in go.mod, in the same locked session.
+	applied, err := db.migrateRiver(ctx)
+	if err != nil {
+		return applied, err
+	}
 	for _, name := range names {
 		var done bool
 		if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE name = $1)`, name).Scan(&done); err != nil {
@@ -115,7 +122,70 @@ func (db *DB) SchemaUpToDate(ctx context.Context) (bool, []string, error) {
 			missing = append(missing, n)
 		}
 	}
+	riverMissing, err := db.riverPending(ctx)
+	if err != nil {
+		return false, nil, err
+	}
+	for i := len(riverMissing) - 1; i >= 0; i-- {
+		missing = append([]string{riverName(riverMissing[i].Version, riverMissing[i].Name)}, missing...)
+	}
 	return len(missing) == 0, missing, nil
+}
+
+// migrateRiver applies River's own migrations up to the version in go.mod
+// with rivermigrate, each in a transaction on conn, and returns them as
+// "river/NNN_name" names. We run them rather than copying River's SQL into
+// our files so that upgrading River brings its schema changes with it, and
+// the server's schema check (SchemaUpToDate) covers them too.
+func (db *DB) migrateRiver(ctx context.Context) ([]string, error) {
+	m, err := rivermigrate.New(riverpgxv5.New(db.pool), &rivermigrate.Config{Schema: db.current})
+	if err != nil {
+		return nil, fmt.Errorf("river migrator: %w", err)
+	}
+	// Migrate runs each version in its own transaction: a later version may
+	// use an enum value an earlier one added, which PostgreSQL allows only
+	// once that committed. Our session lock (held on conn) keeps two
+	// `qamqor migrate` runs apart.
+	res, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return nil, fmt.Errorf("apply river migrations: %w", err)
+	}
+	var applied []string
+	for _, v := range res.Versions {
+		applied = append(applied, riverName(v.Version, v.Name))
+	}
+	return applied, nil
+}
+
+func riverName(version int, name string) string { return fmt.Sprintf("river/%03d_%s", version, name) }
+
+// riverPending lists River migrations not yet applied.
+func (db *DB) riverPending(ctx context.Context) ([]rivermigrate.Migration, error) {
+	m, err := rivermigrate.New(riverpgxv5.New(db.pool), &rivermigrate.Config{Schema: db.current})
+	if err != nil {
+		return nil, fmt.Errorf("river migrator: %w", err)
+	}
+	var exists bool
+	if err := db.pool.QueryRow(ctx, `SELECT to_regclass('river_migration') IS NOT NULL`).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("check river_migration: %w", err)
+	}
+	have := map[int]bool{}
+	if exists {
+		got, err := m.ExistingVersions(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read river migrations: %w", err)
+		}
+		for _, v := range got {
+			have[v.Version] = true
+		}
+	}
+	var missing []rivermigrate.Migration
+	for _, v := range m.AllVersions() {
+		if !have[v.Version] {
+			missing = append(missing, v)
+		}
+	}
+	return missing, nil
 }
 
 // sanitizeIdent keeps only characters safe in an unquoted identifier.

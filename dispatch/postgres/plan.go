@@ -16,9 +16,11 @@ import (
 
 var _ dispatch.PlanStore = (*DB)(nil)
 
-// StartPlanningJob implements dispatch.PlanStore. The partial unique index
-// planning_jobs_one_running_idx makes a second running job for the same
-// scope key fail on any server instance.
+// StartPlanningJob implements dispatch.PlanStore. In one transaction it
+// records the job users see and queues the River job that runs it, so a
+// plan is either accepted and will run (surviving restarts) or refused. The
+// partial unique index planning_jobs_one_running_idx (and River's unique
+// key on the day) make a second plan of the same day fail on any instance.
 func (db *DB) StartPlanningJob(ctx context.Context, actor *dispatch.User, scope dispatch.PlanScope) (int64, error) {
 	body, err := json.Marshal(scope)
 	if err != nil {
@@ -26,11 +28,6 @@ func (db *DB) StartPlanningJob(ctx context.Context, actor *dispatch.User, scope 
 	}
 	var id int64
 	err = db.inTx(ctx, func(tx pgx.Tx) error {
-		// A job whose instance died mid-run must not block its day forever.
-		if _, err := tx.Exec(ctx, `UPDATE planning_jobs SET status = 'failed', message = 'abandoned (no progress for 10 minutes)', finished_at = now()
-			WHERE scope_key = $1 AND status = 'running' AND created_at < now() - interval '10 minutes'`, scope.Key()); err != nil {
-			return fmt.Errorf("expire planning jobs: %w", err)
-		}
 		// One user's running jobs, counted under a per-user lock so two
 		// starts at once cannot both pass the cap.
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7710, $1::int)`, actor.ID); err != nil {
@@ -45,20 +42,95 @@ func (db *DB) StartPlanningJob(ctx context.Context, actor *dispatch.User, scope 
 			return err
 		}
 		err := tx.QueryRow(ctx, `INSERT INTO planning_jobs (scope_key, scope, created_by, message)
-			VALUES ($1, $2, $3, 'started') RETURNING id`, scope.Key(), body, actor.ID).Scan(&id)
+			VALUES ($1, $2, $3, 'queued') RETURNING id`, scope.Key(), body, actor.ID).Scan(&id)
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-			var running int64
-			_ = db.pool.QueryRow(ctx, `SELECT id FROM planning_jobs WHERE scope_key = $1 AND status = 'running'`, scope.Key()).Scan(&running)
-			return dispatch.Errorf(dispatch.ECONFLICT, "Planning job #%d for %s is still running; wait for it to finish.", running, scope.Day).
-				WithDetail(map[string]any{"running_job_id": running})
+			return db.planRunning(ctx, scope)
 		} else if err != nil {
 			return fmt.Errorf("insert planning job: %w", err)
+		}
+		res, err := db.insertJob(ctx, tx, PlanArgs{PlanningJobID: id, Day: scope.Day, Scope: scope, Actor: *actor}, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE planning_jobs SET river_job_id = $2 WHERE id = $1`, id, res.Job.ID); err != nil {
+			return fmt.Errorf("link planning job id=%d: %w", id, err)
 		}
 		_, err = appendEvent(ctx, tx, dispatch.EventPlanStarted, "plan", id, nil, map[string]any{"id": id, "scope": scope})
 		return err
 	})
 	return id, err
+}
+
+// planRunning is the conflict answered while a plan of the day is queued or
+// running.
+func (db *DB) planRunning(ctx context.Context, scope dispatch.PlanScope) error {
+	var running int64
+	_ = db.pool.QueryRow(ctx, `SELECT id FROM planning_jobs WHERE scope_key = $1 AND status = 'running'`, scope.Key()).Scan(&running)
+	return dispatch.Errorf(dispatch.ECONFLICT, "Planning job #%d for %s is still running; wait for it to finish.", running, scope.Day).
+		WithDetail(map[string]any{"running_job_id": running})
+}
+
+// ClaimPlanningJob records that queue attempt `attempt` now owns the job (only
+// it may save) and reports whether the job still waits for a result.
+func (db *DB) ClaimPlanningJob(ctx context.Context, jobID int64, attempt, maxAttempts int) (bool, error) {
+	msg := "started"
+	if attempt > 1 {
+		msg = fmt.Sprintf("started again (attempt %d of %d) after an interruption", attempt, maxAttempts)
+	}
+	var current bool
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE planning_jobs SET attempt = $2, message = $3, progress = 0 WHERE id = $1 AND status = 'running'`, jobID, attempt, msg)
+		if err != nil {
+			return fmt.Errorf("claim planning job id=%d: %w", jobID, err)
+		}
+		if current = tag.RowsAffected() == 1; !current {
+			return nil
+		}
+		_, err = appendEvent(ctx, tx, dispatch.EventPlanProgress, "plan", jobID, nil, map[string]any{"id": jobID, "progress": 0, "message": msg, "attempt": attempt})
+		return err
+	})
+	return current, err
+}
+
+// failOrphanPlanningJobs fails planning jobs whose queue job is over without
+// having saved a result (discarded after its last attempt, cancelled, or
+// removed), so that no day stays blocked by a job that will never finish.
+func (db *DB) failOrphanPlanningJobs(ctx context.Context) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `UPDATE planning_jobs p SET status = 'failed', finished_at = now(),
+				message = 'interrupted too often: the planning run stopped ' || coalesce(j.attempt, 0) || ' times; start it again'
+			FROM planning_jobs p2 LEFT JOIN river_job j ON j.id = p2.river_job_id
+			WHERE p.id = p2.id AND p.status = 'running' AND p.river_job_id IS NOT NULL
+			  AND (j.id IS NULL OR j.state IN ('completed', 'discarded', 'cancelled'))
+			RETURNING p.id, p.message`)
+		if err != nil {
+			return fmt.Errorf("fail orphan planning jobs: %w", err)
+		}
+		type failed struct {
+			id  int64
+			msg string
+		}
+		var list []failed
+		for rows.Next() {
+			var f failed
+			if err := rows.Scan(&f.id, &f.msg); err != nil {
+				rows.Close()
+				return fmt.Errorf("scan orphan planning job: %w", err)
+			}
+			list = append(list, f)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("fail orphan planning jobs: %w", err)
+		}
+		for _, f := range list {
+			if _, err := appendEvent(ctx, tx, dispatch.EventPlanFailed, "plan", f.id, nil, map[string]any{"id": f.id, "message": f.msg}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // PlanningProgress implements dispatch.PlanStore.
@@ -72,13 +144,20 @@ func (db *DB) PlanningProgress(ctx context.Context, jobID int64, pct int, msg st
 	})
 }
 
-// FailPlanningJob implements dispatch.PlanStore.
-func (db *DB) FailPlanningJob(ctx context.Context, jobID int64, msg string) error {
+// FailPlanningJob implements dispatch.PlanStore. A job already finished, or
+// owned by another attempt, stays as it is.
+func (db *DB) FailPlanningJob(ctx context.Context, job dispatch.PlanAttempt, msg string) error {
+	jobID := job.JobID
 	return db.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE planning_jobs SET status = 'failed', message = $2, finished_at = now() WHERE id = $1`, jobID, msg); err != nil {
+		tag, err := tx.Exec(ctx, `UPDATE planning_jobs SET status = 'failed', message = $2, finished_at = now()
+			WHERE id = $1 AND status = 'running' AND attempt = $3`, jobID, msg, job.Attempt)
+		if err != nil {
 			return fmt.Errorf("fail planning job id=%d: %w", jobID, err)
 		}
-		_, err := appendEvent(ctx, tx, dispatch.EventPlanFailed, "plan", jobID, nil, map[string]any{"id": jobID, "message": msg})
+		if tag.RowsAffected() == 0 {
+			return nil
+		}
+		_, err = appendEvent(ctx, tx, dispatch.EventPlanFailed, "plan", jobID, nil, map[string]any{"id": jobID, "message": msg})
 		return err
 	})
 }
@@ -230,9 +309,20 @@ func (db *DB) FindTeams(ctx context.Context, activeOnly bool) ([]*dispatch.Team,
 }
 
 // SavePlan implements dispatch.PlanStore.
-func (db *DB) SavePlan(ctx context.Context, jobID int64, actor *dispatch.User, scope dispatch.PlanScope, out *dispatch.PlanOutput) error {
+func (db *DB) SavePlan(ctx context.Context, job dispatch.PlanAttempt, actor *dispatch.User, scope dispatch.PlanScope, out *dispatch.PlanOutput) error {
 	now := db.Now()
+	jobID := job.JobID
 	return db.inTx(ctx, func(tx pgx.Tx) error {
+		// Only the attempt that owns a job still waiting for its result may
+		// save: a run handed on after a lost connection must not save twice.
+		var status string
+		var attempt int
+		if err := tx.QueryRow(ctx, `SELECT status, attempt FROM planning_jobs WHERE id = $1 FOR UPDATE`, jobID).Scan(&status, &attempt); err != nil {
+			return translate(err, "Planning job")
+		}
+		if status != "running" || attempt != job.Attempt {
+			return &dispatch.Error{Code: dispatch.ECONFLICT, Message: fmt.Sprintf("Planning job #%d is no longer current (it is %s); its result was not saved.", jobID, status)}
+		}
 		// Re-planning replaces the day's drafts: their requests are either in
 		// the new plan or back in the open queue below.
 		if _, err := tx.Exec(ctx, `UPDATE requests SET status = 'new', updated_at = $2 WHERE status = 'planned' AND id IN

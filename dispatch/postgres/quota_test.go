@@ -40,7 +40,7 @@ func TestPlanningJobsPerUser(t *testing.T) {
 	if _, err := start(other, "2030-02-01"); err != nil {
 		t.Fatalf("another user's job: %v", err)
 	}
-	if err := db.FailPlanningJob(ctx, first, "test"); err != nil {
+	if err := db.FailPlanningJob(ctx, dispatch.PlanAttempt{JobID: first}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := start(disp, "2030-02-02"); err != nil {
