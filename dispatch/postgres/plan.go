@@ -321,7 +321,7 @@ func (db *DB) SavePlan(ctx context.Context, job dispatch.PlanAttempt, actor *dis
 			return translate(err, "Planning job")
 		}
 		if status != "running" || attempt != job.Attempt {
-			return &dispatch.Error{Code: dispatch.ECONFLICT, Message: fmt.Sprintf("Planning job #%d is no longer current (it is %s); its result was not saved.", jobID, status)}
+			return dispatch.Errorf(dispatch.ECONFLICT, "Planning job #%d is no longer current; its result was not saved.", jobID)
 		}
 		// Re-planning replaces the day's drafts: their requests are either in
 		// the new plan or back in the open queue below.

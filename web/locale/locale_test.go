@@ -148,6 +148,8 @@ var extraKeys = []string{
 	"time window is not on this day", "no team available",
 	"no vehicle with the required skills", "location unreachable", "capacity", "outside every shift or time window",
 	"max route duration", "max stops", "not enough vehicles",
+	"queued", "started", "started again (attempt %d of %d) after an interruption",
+	"interrupted too often: the planning run stopped %d times; start it again",
 }
 
 func TestNegotiate(t *testing.T) {
