@@ -54,6 +54,9 @@ type Config struct {
 	SnapLimitM float64
 	// MaxBodyBytes limits request bodies; larger ones get 413.
 	MaxBodyBytes int64
+	// MaxUploadBytes limits an uploaded import file instead of
+	// MaxBodyBytes; see bulk.go.
+	MaxUploadBytes int64
 	// RequestTimeout cancels the context of non-WebSocket requests.
 	RequestTimeout time.Duration
 	// TrustedProxies are the addresses (CIDR prefixes or single IPs) of
@@ -98,6 +101,10 @@ type Services struct {
 	Users    dispatch.UserAdmin
 	// Reports computes the reports; see report.go.
 	Reports dispatch.ReportStore
+	// Imports stages and applies imports; Exports writes tables; see
+	// bulk.go.
+	Imports ImportService
+	Exports dispatch.ExportStore
 	// Map reads roads, districts, requests and teams for the maps; see
 	// map.go. Nil falls back to Requests when it implements MapStore.
 	Map MapStore
@@ -128,6 +135,7 @@ type Server struct {
 // assets are broken.
 func NewServer(cfg Config, svc Services) (*Server, error) {
 	cfg.MaxBodyBytes = cmp.Or(cfg.MaxBodyBytes, DefaultMaxBodyBytes)
+	cfg.MaxUploadBytes = cmp.Or(cfg.MaxUploadBytes, DefaultMaxUploadBytes)
 	cfg.RequestTimeout = cmp.Or(cfg.RequestTimeout, DefaultRequestTimeout)
 	cfg.SessionTTL = cmp.Or(cfg.SessionTTL, DefaultSessionTTL)
 	cfg.SnapLimitM = cmp.Or(cfg.SnapLimitM, DefaultSnapLimitM)
@@ -242,6 +250,7 @@ func (s *Server) routes() chi.Router {
 				s.registerPlanRoutes(r)
 				s.registerRegistryRoutes(r)
 				s.registerReportRoutes(r)
+				s.registerBulkRoutes(r)
 				s.registerPageRoutes(r)
 				s.registerRequestPageRoutes(r)
 				s.registerDispatchRoutes(r)
@@ -368,8 +377,12 @@ func securityHeaders(next http.Handler) http.Handler {
 // parseForm turn that into ETOOLARGE).
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > s.MaxBodyBytes {
-			s.Error(w, r, tooLarge(s.MaxBodyBytes))
+		limit := s.MaxBodyBytes
+		if isUpload(r) {
+			limit = s.MaxUploadBytes
+		}
+		if r.ContentLength > limit {
+			s.Error(w, r, tooLarge(limit))
 			return
 		}
 		// PostgreSQL text cannot hold NUL: refuse it in the address.
@@ -377,7 +390,7 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 			s.Error(w, r, dispatch.Errorf(codeMalformed, "The address must not contain NUL characters (%%00)."))
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, s.MaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }

@@ -129,6 +129,7 @@ func MustServer(tb testing.TB, cfg Config) *testServer {
 	setRegistryMocks(s)
 	setMapMocks(s)
 	setOpen311Mocks(s)
+	setBulkMocks(s)
 	return ts
 }
 

@@ -78,6 +78,8 @@ func runServe(ctx context.Context, args []string) error {
 		Registry:  db,
 		Users:     db,
 		Reports:   db,
+		Imports:   db,
+		Exports:   db,
 		Map:       db,
 		APIKeys:   db,
 		Plan:      web.PlanServices{Planner: planner, Routes: db, Travel: travelFn},
