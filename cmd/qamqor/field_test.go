@@ -47,7 +47,7 @@ func (tb *tab) run(what, js string) {
 // jsAction evaluates js for its effect.
 func jsAction(js string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := chromedp.Evaluate[bool]("(" + js + "), true")(ctx, tg)
+		_, err := chromedp.Evaluate[bool]("("+js+"), true")(ctx, tg)
 		return err
 	})
 }

@@ -56,6 +56,9 @@
     "dispatch.cancel_confirm": { kk: "Өтінімнен бас тарту керек пе?", ru: "Отменить заявку?", en: "Cancel this request?" },
     "dispatch.cancelled": { kk: "Өтінімнен бас тартылды", ru: "Заявка отменена", en: "Request cancelled" },
     "dispatch.alerts": { kk: "Ашық дабылдар", ru: "Открытые тревоги", en: "Open alerts" },
+    "dispatch.alerts_bar": { kk: "Дабылдар", ru: "Тревоги", en: "Welfare alerts" },
+    "dispatch.alert_show": { kk: "Көрсету", ru: "Показать", en: "Show" },
+    "dispatch.close": { kk: "Жабу", ru: "Закрыть", en: "Close" },
     "dispatch.alerts_empty": { kk: "Ашық дабыл жоқ.", ru: "Открытых тревог нет.", en: "No open alerts." },
     "dispatch.handle": { kk: "Шешілді", ru: "Обработано", en: "Handled" },
     "dispatch.handle_note": { kk: "Не істелді?", ru: "Что сделано?", en: "What was done?" },
@@ -154,14 +157,22 @@
     });
   }
 
-  var noticeTimer = 0;
+  // notice shows a toast at the bottom of the window (not at the top of a
+  // scrolled panel): confirmations for 6 s, errors for 15 s, each with a
+  // close button.
   function notice(text, ok) {
-    var n = $("notice");
-    n.textContent = text;
-    n.classList.toggle("ok", !!ok);
-    n.hidden = false;
-    clearTimeout(noticeTimer);
-    noticeTimer = setTimeout(function () { n.hidden = true; }, ok ? 6000 : 15000);
+    var box = $("toasts");
+    var n = el("div", "toast" + (ok ? " ok" : ""));
+    n.setAttribute("role", ok ? "status" : "alert");
+    n.appendChild(document.createTextNode(text));
+    var x = el("button", null, "×");
+    x.type = "button";
+    x.setAttribute("aria-label", t("dispatch.close"));
+    x.addEventListener("click", function () { n.remove(); });
+    n.appendChild(x);
+    box.appendChild(n);
+    while (box.children.length > 4) box.removeChild(box.firstChild);
+    setTimeout(function () { n.remove(); }, ok ? 6000 : 15000);
   }
   function fail(err) {
     notice(t("dispatch.error") + " " + (err && err.message ? err.message : String(err)));
@@ -556,24 +567,23 @@
   // stop changed, reloads the routes to show the other version, and offers
   // to keep it or to apply the edit over it.
   function conflict(stopID, what, body, changed, problem) {
-    var n = $("notice");
-    n.textContent = "";
-    n.classList.remove("ok");
+    // A toast that stays until the dispatcher chooses.
+    var n = el("div", "toast");
+    n.setAttribute("role", "alert");
     n.appendChild(el("span", null, t("dispatch.conflict") + " "));
     var keep = el("button", null, t("dispatch.conflict_reload"));
     keep.type = "button";
-    keep.addEventListener("click", function () { n.hidden = true; loadRoutes().catch(fail); });
+    keep.addEventListener("click", function () { n.remove(); loadRoutes().catch(fail); });
     var mine = el("button", null, t("dispatch.conflict_overwrite"));
     mine.type = "button";
     mine.addEventListener("click", function () {
-      n.hidden = true;
+      n.remove();
       postStop(stopID, what, body, changed, problem && problem.current_version);
     });
     n.appendChild(keep);
     n.appendChild(document.createTextNode(" "));
     n.appendChild(mine);
-    n.hidden = false;
-    clearTimeout(noticeTimer);
+    $("toasts").appendChild(n);
   }
 
   var dragStop = null;
@@ -761,18 +771,70 @@
 
   function loadAlerts() {
     return api("GET", "/api/alerts?status=open").then(function (list) {
-      Object.keys(S.alerts).forEach(removeAlert);
-      (list || []).forEach(upsertAlert);
+      var open = {};
+      (list || []).forEach(function (a) { open[a.id] = true; upsertAlert(a); });
+      Object.keys(S.alerts).forEach(function (id) { if (!open[id]) removeAlert(Number(id)); });
       later("alerts", renderAlerts);
     });
+  }
+
+  // freshAlert marks a new alert: a pulse, a short sound, the count in the
+  // tab title, so a dispatcher looking elsewhere notices.
+  var fresh = {};
+  function freshAlert(id) {
+    fresh[id] = true;
+    setTimeout(function () { delete fresh[id]; later("alerts", renderAlerts); }, 15000);
+    beep();
+    var bar = $("alert-bar");
+    bar.classList.remove("fresh");
+    void bar.offsetWidth; // restart the animation
+    bar.classList.add("fresh");
+  }
+  var audio = null;
+  function beep() {
+    try {
+      var AC = window.AudioContext || window.webkitAudioContext;
+      if (!AC) return;
+      audio = audio || new AC();
+      [0, 0.35].forEach(function (at) {
+        var o = audio.createOscillator(), g = audio.createGain();
+        o.frequency.value = 880;
+        g.gain.setValueAtTime(0.0001, audio.currentTime + at);
+        g.gain.exponentialRampToValueAtTime(0.3, audio.currentTime + at + 0.02);
+        g.gain.exponentialRampToValueAtTime(0.0001, audio.currentTime + at + 0.25);
+        o.connect(g); g.connect(audio.destination);
+        o.start(audio.currentTime + at); o.stop(audio.currentTime + at + 0.3);
+      });
+      S.beeps = (S.beeps || 0) + 1;
+    } catch (e) { /* no sound: the bar and the title still show it */ }
+  }
+  function showAlert(a) {
+    var at = alertPlace(a);
+    if (at) map.setView(at, Math.max(map.getZoom(), 16));
+    $("box-alerts").open = true;
+    var li = document.querySelector('#alerts li[data-alert-id="' + a.id + '"]');
+    if (li) { li.scrollIntoView({ block: "nearest" }); var f = li.querySelector("input"); if (f) f.focus(); }
   }
 
   function renderAlerts() {
     var ul = $("alerts");
     ul.textContent = "";
     var list = Object.keys(S.alerts).map(function (id) { return S.alerts[id].a; }).sort(function (a, b) { return a.id - b.id; });
+    // Newest first: the one that just came in is the one to act on.
+    list.reverse();
     list.forEach(function (a) {
-      var li = el("li");
+      var li = el("li", fresh[a.id] ? "fresh" : null);
+      li.setAttribute("data-alert-id", a.id);
+      if (a.name || a.phone) {
+        var who = el("div", "who", a.name || "");
+        if (a.phone) {
+          if (a.name) who.appendChild(document.createTextNode(" · "));
+          var tel = el("a", null, a.phone);
+          tel.href = "tel:" + String(a.phone).replace(/[^0-9+]/g, "");
+          who.appendChild(tel);
+        }
+        li.appendChild(who);
+      }
       li.appendChild(el("div", null, "#" + a.id + " · " + t("alert." + a.kind, a.kind) + " · " + fmtTime(a.created_at) + (a.team_id ? " · " + teamName(a.team_id) : "")));
       var addr = el("div", "addr", a.address || "");
       addr.tabIndex = 0;
@@ -781,7 +843,6 @@
         if (at) map.setView(at, Math.max(map.getZoom(), 16));
       });
       li.appendChild(addr);
-      if (a.name || a.phone) li.appendChild(el("div", null, [a.name, a.phone].filter(Boolean).join(" · ")));
       if (a.note) li.appendChild(el("div", "muted", a.note));
       var ops = el("div", "ops");
       var note = el("input");
@@ -803,6 +864,14 @@
     });
     $("alerts-count").textContent = "(" + list.length + ")";
     $("alerts-empty").hidden = list.length > 0;
+    $("box-alerts").classList.toggle("has-alerts", list.length > 0);
+    var bar = $("alert-bar");
+    bar.hidden = list.length === 0;
+    $("alert-bar-count").textContent = String(list.length);
+    $("alert-bar-text").textContent = list.length ? [t("alert." + list[0].kind, list[0].kind), list[0].name, list[0].phone, list[0].address].filter(Boolean).join(" · ") : "";
+    bar.onclick = list.length ? function () { showAlert(list[0]); } : null;
+    var base = document.title.replace(/^\(\d+\) /, "");
+    document.title = list.length ? "(" + list.length + ") " + base : base;
   }
 
   // ---- districts ----
@@ -897,7 +966,11 @@
         break;
       }
       case "alert.raised":
+        // The event carries no personal data; the alert list (for roles
+        // that may see it) has the pensioner's name and phone.
         upsertAlert(Object.assign({ id: ev.entity_id, status: "open", created_at: ev.created_at }, p));
+        freshAlert(p.id || ev.entity_id);
+        loadAlerts().catch(fail);
         break;
       case "alert.handled":
         removeAlert(p.id || ev.entity_id);
@@ -1171,6 +1244,7 @@
     requestIds: function () { return Object.keys(S.requests).map(Number).sort(function (a, b) { return a - b; }); },
     routeIds: function () { return Object.keys(S.routes).map(Number); },
     alertIds: function () { return Object.keys(S.alerts).map(Number); },
+    beeps: function () { return S.beeps || 0; },
     ready: function () { return S.ready; },
     online: function () { return !!ws && ws.readyState === WebSocket.OPEN; }
   };
