@@ -23,6 +23,9 @@ func (s *Server) registerTeamRoutes(r chi.Router) {
 	r.Get("/api/teams/{id}/members", s.handleTeamMembers)
 	r.Get("/api/map-config", s.handleMapConfig)
 	s.addPage(page{Path: "/team", TitleKey: "nav.team", Title: "My route", Action: dispatch.ActReportProgress})
+	// A lead checks tomorrow's route the evening before (team.js reads
+	// day=tomorrow as Astana's next day).
+	s.addPage(page{Path: "/team?day=tomorrow", TitleKey: "nav.team_tomorrow", Title: "Tomorrow's route", Action: dispatch.ActReportProgress})
 }
 
 // defaultTileURL is used when Config.TileURL is empty.

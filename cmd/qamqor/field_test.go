@@ -66,6 +66,10 @@ func TestBrowserField(t *testing.T) {
 	t.Run("HotlineErrors", f.hotlineErrors)
 	t.Run("HotlineDuplicate", f.hotlineDuplicate)
 
+	plan := f.planTomorrow(t)
+	t.Run("LeadTomorrow", func(t *testing.T) { f.leadTomorrow(t, plan) })
+	t.Run("LiveAlert", func(t *testing.T) { f.liveAlert(t, plan) })
+
 	for _, tb := range br.tabs {
 		if errs := tb.errorsLogged(); len(errs) > 0 {
 			t.Errorf("%s: console errors:\n  %s", tb.name, strings.Join(errs, "\n  "))
@@ -239,4 +243,189 @@ func (f *field) hotlineDuplicate(t *testing.T) {
 	if !strings.Contains(page, "Кенесары көшесі, 40") || strings.Contains(page, "snow_clearing") {
 		t.Errorf("request page: %q", page)
 	}
+}
+
+// dayPlan is tomorrow planned and published, with registered pensioners on
+// team 1's route.
+type dayPlan struct {
+	day      string
+	routeID  int64
+	careStop int64 // a pending stop of team 1 at a care address
+	careName string
+	phone    string
+	routes   []planRoute
+}
+
+type planStop struct {
+	ID        int64  `json:"id"`
+	RequestID int64  `json:"request_id"`
+	Status    string `json:"status"`
+	ETA       string `json:"eta"`
+}
+
+type planRoute struct {
+	ID     int64      `json:"id"`
+	TeamID int64      `json:"team_id"`
+	Status string     `json:"status"`
+	Stops  []planStop `json:"stops"`
+}
+
+// planTomorrow files requests at the registered pensioners nearest team 1's
+// base, plans tomorrow through the API and publishes every draft.
+func (f *field) planTomorrow(t *testing.T) *dayPlan {
+	t.Helper()
+	ctx := context.Background()
+	p := &dayPlan{day: time.Now().In(time.FixedZone("Asia/Astana", 5*3600)).AddDate(0, 0, 1).Format(time.DateOnly)}
+	hot := login(t, f.base, "hotline", "hotline-demo")
+	disp := login(t, f.base, "dispatcher", "dispatcher-demo")
+	rows, err := f.st.db.Pool().Query(ctx, `SELECT c.id, c.full_name, c.phone FROM care_addresses c, teams t
+		WHERE t.id = 1 AND c.active ORDER BY c.location <-> t.base LIMIT 4`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type care struct {
+		id          int64
+		name, phone string
+	}
+	var cares []care
+	for rows.Next() {
+		var c care
+		if err := rows.Scan(&c.id, &c.name, &c.phone); err != nil {
+			t.Fatal(err)
+		}
+		cares = append(cares, c)
+	}
+	rows.Close()
+	byRequest := map[int64]care{}
+	for i, c := range cares {
+		var r struct {
+			ID int64 `json:"id"`
+		}
+		hot.do("POST", "/api/requests", map[string]any{"kind": "snow_clearing", "care_address_id": c.id, "force": true, "priority": "high"},
+			map[string]string{"Idempotency-Key": fmt.Sprintf("field-care-%d", i)}, http.StatusCreated, &r)
+		byRequest[r.ID] = c
+	}
+	var job struct {
+		JobID int64 `json:"job_id"`
+	}
+	disp.do("POST", "/api/plans", map[string]any{"day": p.day}, nil, http.StatusAccepted, &job)
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		var st struct {
+			Status  string `json:"status"`
+			Message string `json:"message"`
+		}
+		disp.do("GET", fmt.Sprintf("/api/plans/%d", job.JobID), nil, nil, http.StatusOK, &st)
+		if st.Status == "done" || st.Status == "finished" {
+			break
+		}
+		if st.Status == "failed" || time.Now().After(deadline) {
+			t.Fatalf("planning job %d: %s %s", job.JobID, st.Status, st.Message)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	var drafts []planRoute
+	disp.do("GET", "/api/routes?day="+p.day+"&status=draft", nil, nil, http.StatusOK, &drafts)
+	var ids []int64
+	for _, r := range drafts {
+		ids = append(ids, r.ID)
+		if r.TeamID != 1 {
+			continue
+		}
+		p.routeID = r.ID
+		for _, s := range r.Stops {
+			if c, ok := byRequest[s.RequestID]; ok && p.careStop == 0 {
+				p.careStop, p.careName, p.phone = s.ID, c.name, c.phone
+			}
+		}
+	}
+	if p.routeID == 0 || p.careStop == 0 {
+		t.Fatalf("team 1 got no route with a registered pensioner; drafts %+v", drafts)
+	}
+	disp.do("POST", "/api/routes/publish", map[string]any{"route_ids": ids}, nil, http.StatusOK, nil)
+	disp.do("GET", "/api/routes?day="+p.day, nil, nil, http.StatusOK, &p.routes)
+	return p
+}
+
+// Defect 7: the lead reaches tomorrow's route from the menu, is warned
+// before starting it today, and sees arrival times within the shift, on
+// the 24-hour clock, in Astana time.
+func (f *field) leadTomorrow(t *testing.T, p *dayPlan) {
+	tb := f.newTab(t, "lead-tomorrow")
+	tb.setLang(f.base, "kk")
+	tb.do("phone", 10*time.Second, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	tb.loginForm(f.base, "lead1", "lead-demo")
+	tb.waitJS("tomorrow in the menu", `document.querySelector('ul.menu a[href="/team?day=tomorrow"]')`, 5*time.Second)
+	tb.do("open tomorrow from the menu", 20*time.Second, chromedp.Click(chromedp.CSS(`ul.menu a[href="/team?day=tomorrow"]`)))
+	tb.waitJS("tomorrow's stops", `document.querySelectorAll("#stops li.stop").length > 0 && document.querySelector("#roster-list input[type=checkbox]")`, 20*time.Second)
+	if got := eval[string](tb, `document.getElementById("route-summary").textContent`); !strings.Contains(got, p.day) {
+		t.Errorf("route summary %q does not name tomorrow %s", got, p.day)
+	}
+	var team struct {
+		ShiftStart string `json:"shift_start"`
+		ShiftEnd   string `json:"shift_end"`
+	}
+	login(t, f.base, "admin", "admin-demo").do("GET", "/api/teams/1", nil, nil, http.StatusOK, &team)
+	times := eval[[]string](tb, `Array.from(document.querySelectorAll("#stops li.stop")).map(li => li.textContent).join(" ").match(/\b\d{1,2}:\d\d\b|\b\d{1,2}:\d\d\s?[AP]M\b/g) || []`)
+	if len(times) == 0 {
+		t.Fatalf("the phone shows no arrival times")
+	}
+	for _, tm := range times {
+		if strings.Contains(tm, "M") || len(tm) != 5 || tm < team.ShiftStart[:5] || tm > "23:59" || tm > addHours(team.ShiftEnd[:5], 3) {
+			t.Errorf("arrival time %q is not a 24-hour Astana time within the shift %s–%s", tm, team.ShiftStart, team.ShiftEnd)
+		}
+	}
+	tb.do("tick and start", 10*time.Second,
+		chromedp.Click(chromedp.CSS(`#roster-list input[type=checkbox]`)),
+		chromedp.Click(chromedp.ID("start-route")))
+	tb.waitJS("warned before starting tomorrow's route today", `!document.getElementById("start-early").hidden`, 5*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	var rt planRoute
+	login(t, f.base, "dispatcher", "dispatcher-demo").do("GET", fmt.Sprintf("/api/routes/%d", p.routeID), nil, nil, http.StatusOK, &rt)
+	if rt.Status != "published" {
+		t.Fatalf("the route started before the lead confirmed: %s", rt.Status)
+	}
+	tb.do("start anyway", 10*time.Second, chromedp.Click(chromedp.ID("start-early-yes")))
+	tb.waitJS("route started", `qamqorTeam.unsent() === 0 && document.getElementById("roster").hidden && document.querySelector("#stops [data-action=done]")`, 15*time.Second)
+	tb.screenshot("team-route", true)
+}
+
+func addHours(hhmm string, h int) string {
+	t, err := time.Parse("15:04", hhmm)
+	if err != nil {
+		return hhmm
+	}
+	return t.Add(time.Duration(h) * time.Hour).Format("15:04")
+}
+
+// Defect 3: a "not home" reaches the dispatcher as an alert with the
+// pensioner's name and phone, at the top, with a sound and a count.
+func (f *field) liveAlert(t *testing.T, p *dayPlan) {
+	tb := f.newTab(t, "dispatcher-alert")
+	tb.setLang(f.base, "ru")
+	tb.loginForm(f.base, "dispatcher", "dispatcher-demo")
+	tb.do("open /dispatch", 30*time.Second, chromedp.Navigate(f.base+"/dispatch"))
+	tb.waitJS("dispatcher map live", `window.qamqorDispatch && qamqorDispatch.ready() && qamqorDispatch.online()`, 20*time.Second)
+	tb.run("mark the page", `window.__notReloaded = true`)
+	lead := login(t, f.base, "lead1", "lead-demo")
+	lead.do("POST", fmt.Sprintf("/api/stops/%d/status", p.careStop), map[string]any{"status": "not_home", "note": "никто не открыл"},
+		map[string]string{"Idempotency-Key": "field-not-home"}, http.StatusOK, nil)
+	tb.waitJS("alert bar shown", `!document.getElementById("alert-bar").hidden`, 10*time.Second)
+	tb.waitJS("alert names the pensioner", fmt.Sprintf(`document.getElementById("alert-bar").textContent.indexOf(%q) >= 0 && document.getElementById("alerts").textContent.indexOf(%q) >= 0`, p.careName, p.phone), 10*time.Second)
+	if !eval[bool](tb, `window.__notReloaded === true`) {
+		t.Error("the page reloaded to show the alert")
+	}
+	if id := eval[string](tb, `document.querySelector(".panel > details.box").id`); id != "box-alerts" {
+		t.Errorf("the first box of the panel is %q, want the alerts", id)
+	}
+	if n := eval[int](tb, `qamqorDispatch.beeps()`); n < 1 {
+		t.Errorf("no sound for the alert (beeps %d)", n)
+	}
+	if title := eval[string](tb, `document.title`); !strings.HasPrefix(title, "(1)") {
+		t.Errorf("tab title %q lacks the alert count", title)
+	}
+	if !eval[bool](tb, `(function () { var r = document.getElementById("alert-bar").getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight && r.width > 0; })()`) {
+		t.Error("the alert bar is not in view")
+	}
+	tb.screenshot("alert", true)
 }

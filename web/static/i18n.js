@@ -21,6 +21,7 @@
     "nav.hotline": { kk: "Жедел желі", ru: "Горячая линия", en: "Hotline" },
     "nav.dispatch": { kk: "Диспетчер картасы", ru: "Карта диспетчера", en: "Dispatch map" },
     "nav.team": { kk: "Менің бағытым", ru: "Мой маршрут", en: "My route" },
+    "nav.team_tomorrow": { kk: "Ертеңгі бағыт", ru: "Маршрут на завтра", en: "Tomorrow's route" },
     "nav.registry": { kk: "Тізілім", ru: "Реестр", en: "Registry" },
     "nav.reports": { kk: "Есептер", ru: "Отчёты", en: "Reports" },
     "nav.integrations": { kk: "Интеграциялар", ru: "Интеграции", en: "Integrations" },

@@ -28,6 +28,10 @@
       "team.roster_empty": { kk: "Кемінде бір еріктіні белгілеңіз.", ru: "Отметьте хотя бы одного волонтёра.", en: "Tick at least one volunteer." },
       "team.lead": { kk: "топ жетекшісі", ru: "руководитель", en: "team lead" },
       "team.start": { kk: "Бағытты бастау", ru: "Начать маршрут", en: "Start route" },
+      "team.today": { kk: "Бүгін", ru: "Сегодня", en: "Today" },
+      "team.tomorrow": { kk: "Ертең", ru: "Завтра", en: "Tomorrow" },
+      "team.start_anyway": { kk: "Бәрібір бастау", ru: "Всё равно начать", en: "Start anyway" },
+      "team.start_early": { kk: "Бұл бағыт бүгінге емес, {day} күніне арналған. Оны қазір бастау керек пе?", ru: "Этот маршрут не на сегодня, а на {day}. Начать его сейчас?", en: "This route is for {day}, not today. Start it now?" },
       "team.finish": { kk: "Бағытты аяқтау", ru: "Завершить маршрут", en: "Finish route" },
       "team.finish_pending": { kk: "Кейбір аялдамалар әлі ашық. Бәрібір аяқтау керек пе? Олардың өтінімдері диспетчерге қайтады.", ru: "Некоторые остановки ещё не пройдены. Всё равно завершить? Их заявки вернутся диспетчеру.", en: "Some stops are still open. Finish anyway? Their requests go back to the dispatcher." },
       "team.finish_anyway": { kk: "Бәрібір аяқтау", ru: "Всё равно завершить", en: "Finish anyway" },
@@ -113,7 +117,15 @@
     // ?day=YYYY-MM-DD shows another day's route (a lead checking
     // tomorrow's); without it the server picks today in Astana.
     var day = new URLSearchParams(location.search).get("day") || "";
+    if (day === "tomorrow") day = i18n.today(1);
+    if (day === "today") day = "";
     if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) day = "";
+    var today = i18n.today(0);
+    if (day === today) day = "";
+    $(day ? "day-tomorrow" : "day-today").setAttribute("aria-current", "page");
+    if (day && day !== i18n.today(1)) {
+      $("day-tomorrow").removeAttribute("aria-current");
+    }
     var sharePosition = app.getAttribute("data-share-position") === "true";
     var tileURL = app.getAttribute("data-tile-template");
     var K = { outbox: "qamqor.team." + teamId + ".outbox", route: "qamqor.team." + teamId + ".route", members: "qamqor.team." + teamId + ".members", roster: "qamqor.team." + teamId + ".roster" };
@@ -579,6 +591,21 @@
     $("start-route").addEventListener("click", function () {
       var v = view();
       if (!v || v.status !== "published") return;
+      // A route for another day is started only after a warning: a lead
+      // looking at tomorrow's stops must not start them tonight by mistake.
+      if (v.day && v.day !== i18n.today(0)) {
+        $("start-early-text").textContent = t("team.start_early", "This route is for {day}, not today. Start it now?", { day: v.day });
+        $("start-early").hidden = false;
+        $("start-early-no").focus();
+        return;
+      }
+      startRoute();
+    });
+    $("start-early-no").addEventListener("click", function () { $("start-early").hidden = true; $("start-route").focus(); });
+    $("start-early-yes").addEventListener("click", function () { $("start-early").hidden = true; startRoute(); });
+    function startRoute() {
+      var v = view();
+      if (!v || v.status !== "published") return;
       var ids = Object.keys(ticked).map(Number).filter(function (id) {
         return (members && members.members || []).some(function (m) { return m.id === id; });
       });
@@ -587,7 +614,7 @@
         type: "start", routeId: v.id, body: { present_volunteer_ids: ids },
         url: "/api/routes/" + v.id + "/start", label: t("team.op.start", "Start route")
       });
-    });
+    }
 
     function finish(force) {
       var v = view();
