@@ -39,3 +39,15 @@ func TestNoOpenRedirect(t *testing.T) {
 		}
 	}
 }
+
+// TestSecureFromPublicURL: an https public URL alone makes session cookies
+// Secure, however the scheme is spelled.
+func TestSecureFromPublicURL(t *testing.T) {
+	for _, pub := range []string{"https://qamqor.example.kz", "HTTPS://qamqor.example.kz"} {
+		ts := MustServer(t, Config{PublicURL: pub})
+		w := ts.do(t, call{Method: "POST", Path: "/api/login", Body: `{"username":"hot","password":"secret"}`})
+		if c := sessionCookie(t, w); !c.Secure {
+			t.Errorf("PublicURL=%s: cookie not Secure", pub)
+		}
+	}
+}

@@ -144,6 +144,11 @@ func NewServer(cfg Config, svc Services) (*Server, error) {
 		if err != nil || u.Scheme == "" || u.Host == "" {
 			return nil, fmt.Errorf("public url %q: want scheme://host", cfg.PublicURL)
 		}
+		// Users reach us over TLS (directly or through a proxy): a cookie
+		// must never travel in clear.
+		if strings.EqualFold(u.Scheme, "https") {
+			cfg.Secure = true
+		}
 	}
 	for i, p := range cfg.TrustedProxies {
 		pfx, err := ParseTrustedProxy(p)

@@ -121,6 +121,10 @@ func runServe(ctx context.Context, args []string) error {
 		}()
 	}
 	fmt.Printf("Qamqor is running at %s\n", listenURL(ln.Addr()))
+	var users int
+	if err := db.Pool().QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&users); err == nil && users == 0 {
+		fmt.Println("No users yet: create the first admin with `qamqor user create --role admin --username NAME`.")
+	}
 	if cfg.PublicURL != "" {
 		fmt.Printf("Public URL: %s\n", cfg.PublicURL)
 	}
