@@ -8,7 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/encoding/wkb"
 	orbgeo "github.com/paulmach/orb/geo"
 	"github.com/qamqor/qamqor/dispatch"
 	"github.com/qamqor/qamqor/geo"
@@ -227,7 +226,7 @@ func (db *DB) matchCare(ctx context.Context, rows []*dispatch.ImportRow, out map
 		lats = append(lats, r.Care.Location.Lat())
 	}
 	q, err := db.pool.Query(ctx, `WITH q AS (SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::float8[], $5::float8[]) AS q(i, ext, phone, lon, lat))
-		SELECT q.i, `+careColumns+`, c.external_id FROM q JOIN care_addresses c ON
+		SELECT q.i, c.external_id, `+careColumns+` FROM q JOIN care_addresses c ON
 			(q.ext <> '' AND c.external_id = q.ext)
 			OR (q.ext = '' AND q.phone <> '' AND c.phone_digits = q.phone)
 			OR (q.ext = '' AND q.phone = '' AND c.phone_digits = ''
@@ -239,12 +238,12 @@ func (db *DB) matchCare(ctx context.Context, rows []*dispatch.ImportRow, out map
 	defer q.Close()
 	for q.Next() {
 		var i int32
-		var c dispatch.CareAddress
-		if err := q.Scan(&i, &c.ID, &c.FullName, &c.Phone, &c.AddressText, &c.Entrance, &c.Floor, &c.Flat,
-			wkb.Scanner(&c.Location), &c.DistrictID, &c.PreferredLanguage, &c.Needs, &c.Immobile,
-			&c.MobilityNotes, &c.AccessNotes, &c.Consent, &c.Active, &c.CreatedAt, &c.UpdatedAt, &c.ExternalID); err != nil {
+		var extID string
+		c, err := scanCare(prefixRow{q, []any{&i, &extID}})
+		if err != nil {
 			return fmt.Errorf("scan care match: %w", err)
 		}
+		c.ExternalID = extID
 		r := rows[i]
 		if r.Care.ExternalID == "" {
 			digits, _ := dispatch.PhoneDigits(c.Phone)
@@ -252,12 +251,21 @@ func (db *DB) matchCare(ctx context.Context, rows []*dispatch.ImportRow, out map
 				continue
 			}
 		}
-		cc := c
-		out[c.ID] = &cc
+		out[c.ID] = c
 		setTarget(r, c.ID)
 	}
 	return q.Err()
 }
+
+// prefixRow scans extra leading columns before those of a shared scan
+// function (scanCare, scanTeam), so a column added to those lists needs no
+// change here.
+type prefixRow struct {
+	row    pgx.Row
+	prefix []any
+}
+
+func (p prefixRow) Scan(dest ...any) error { return p.row.Scan(append(p.prefix, dest...)...) }
 
 func (db *DB) matchVolunteers(ctx context.Context, rows []*dispatch.ImportRow, out map[int64]any) error {
 	var idx, years []int32
@@ -307,7 +315,7 @@ func (db *DB) matchTeams(ctx context.Context, rows []*dispatch.ImportRow, out ma
 		names = append(names, strings.ToLower(r.Team.Name))
 	}
 	q, err := db.pool.Query(ctx, `WITH q AS (SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[], $4::text[]) AS q(i, org, ext, name))
-		SELECT q.i, `+teamColumns+`, t.external_id FROM q JOIN teams t ON
+		SELECT q.i, t.external_id, `+teamColumns+` FROM q JOIN teams t ON
 			(q.ext <> '' AND t.organisation_id = q.org AND t.external_id = q.ext)
 			OR (q.ext = '' AND lower(t.name) = q.name)`, idx, orgs, ext, names)
 	if err != nil {
@@ -316,13 +324,13 @@ func (db *DB) matchTeams(ctx context.Context, rows []*dispatch.ImportRow, out ma
 	defer q.Close()
 	for q.Next() {
 		var i int32
-		var t dispatch.Team
-		err := q.Scan(&i, &t.ID, &t.Name, &t.OrganisationID, &t.LeadVolunteerID, wkb.Scanner(&t.Base), &t.HasVehicle,
-			&t.CapacityPackages, &t.Skills, &t.Languages, &t.ShiftStart, &t.ShiftEnd, &t.Color, &t.Active, &t.MemberIDs, &t.ExternalID)
+		var extID string
+		t, err := scanTeam(prefixRow{q, []any{&i, &extID}})
 		if err != nil {
 			return fmt.Errorf("scan team match: %w", err)
 		}
-		out[t.ID] = &t
+		t.ExternalID = extID
+		out[t.ID] = t
 		setTarget(rows[i], t.ID)
 	}
 	return q.Err()
@@ -480,7 +488,7 @@ func (db *DB) ApplyImport(ctx context.Context, actor *dispatch.User, id int64) (
 		if err := tx.QueryRow(ctx, `SELECT status FROM imports WHERE id = $1 FOR UPDATE`, id).Scan(&status); err != nil {
 			return translate(err, "Import")
 		}
-		if status != dispatch.ImportStaged {
+		if status != dispatch.ImportStaged && status != dispatch.ImportApplying {
 			return dispatch.Errorf(dispatch.ECONFLICT, "Import %d is %s, not ready to apply.", id, status)
 		}
 		var err error

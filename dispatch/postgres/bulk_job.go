@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/qamqor/qamqor/dispatch"
 	"github.com/qamqor/qamqor/sheet"
+	"github.com/riverqueue/river"
 )
 
 // RunImportJob stages import id from its stored file and, when apply is
@@ -27,7 +29,7 @@ func (db *DB) RunImportJob(ctx context.Context, id int64, apply bool) error {
 	if status == dispatch.ImportApplied {
 		return nil
 	}
-	if status == dispatch.ImportStaged && apply {
+	if (status == dispatch.ImportStaged || status == dispatch.ImportApplying) && apply {
 		_, err := db.ApplyImport(ctx, actor, id)
 		if err != nil {
 			_ = db.FailImport(context.WithoutCancel(ctx), id, dispatch.ErrorMessage(err))
@@ -67,20 +69,69 @@ func (db *DB) importActor(ctx context.Context, id *int64) (*dispatch.User, error
 	return &u, nil
 }
 
-// QueueImport runs RunImportJob in the background after checking that
-// actor may. Until the job queue lands this is a goroutine bound to no
-// request (an import interrupted by a restart is marked failed on the page
-// and can be uploaded again; nothing is half-applied either way).
+// ImportArgs is a queued import: stage the stored file and, when Apply is
+// set, apply it. The file and the staged rows live in imports and
+// import_rows; the job carries only the id.
+type ImportArgs struct {
+	ImportID int64 `json:"import_id"`
+	Apply    bool  `json:"apply"`
+}
+
+// Kind implements river.JobArgs.
+func (ImportArgs) Kind() string { return "import" }
+
+// importMaxAttempts: an import interrupted by a crash runs again (staging
+// replaces what was staged; applying is one transaction); one failing this
+// often stays failed.
+const importMaxAttempts = 3
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (ImportArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueDefault, MaxAttempts: importMaxAttempts}
+}
+
+type importWorker struct {
+	river.WorkerDefaults[ImportArgs]
+	db *DB
+}
+
+// Timeout: 50,000 rows stage and apply in well under a minute; leave room
+// for a busy machine.
+func (w *importWorker) Timeout(*river.Job[ImportArgs]) time.Duration { return 10 * time.Minute }
+
+func (w *importWorker) Work(ctx context.Context, job *river.Job[ImportArgs]) error {
+	err := w.db.RunImportJob(ctx, job.Args.ImportID, job.Args.Apply)
+	if err != nil && dispatch.ErrorCode(err) != dispatch.EINTERNAL {
+		// A bad file, a missing permission or a conflict will not change
+		// on a retry; RunImport has marked the import failed.
+		return river.JobCancel(err)
+	}
+	return err
+}
+
+func init() {
+	jobKinds = append(jobKinds, func(w *river.Workers, db *DB, cfg JobsConfig) []*river.PeriodicJob {
+		river.AddWorker(w, &importWorker{db: db})
+		return nil
+	})
+}
+
+// QueueImport queues an import job for import id after checking that
+// actor may, in the same transaction that marks the import queued
+// (applying when apply is set), so the page shows the job from the start.
 func (db *DB) QueueImport(ctx context.Context, actor *dispatch.User, id int64, apply bool) error {
 	if _, err := db.FindImport(ctx, actor, id); err != nil {
 		return err
 	}
-	go func() {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Minute)
-		defer cancel()
-		if err := db.RunImportJob(ctx, id, apply); err != nil {
-			_ = db.FailImport(ctx, id, dispatch.ErrorMessage(err))
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		status := dispatch.ImportNew
+		if apply {
+			status = dispatch.ImportApplying
 		}
-	}()
-	return nil
+		if _, err := tx.Exec(ctx, `UPDATE imports SET status = $2, updated_at = now() WHERE id = $1`, id, status); err != nil {
+			return fmt.Errorf("queue import id=%d: %w", id, err)
+		}
+		_, err := db.insertJob(ctx, tx, ImportArgs{ImportID: id, Apply: apply}, nil)
+		return err
+	})
 }

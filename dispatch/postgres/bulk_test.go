@@ -307,3 +307,61 @@ func TestExportRoundTrip(t *testing.T) {
 		t.Errorf("hotline export err=%v, want forbidden", err)
 	}
 }
+
+// waitImport polls import id until it reaches status or the time is up.
+func waitImport(t *testing.T, db *postgres.DB, id int64, status string) *dispatch.Import {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		imp, err := db.FindImport(context.Background(), importAdmin, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if imp.Status == status {
+			return imp
+		}
+		if imp.Status == dispatch.ImportFailed || time.Now().After(deadline) {
+			t.Fatalf("import status=%s error=%q, want %s", imp.Status, imp.Error, status)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestImportJob runs an uploaded file through the job queue: staged in the
+// background, then applied on confirmation, as the import page does for
+// large files.
+func TestImportJob(t *testing.T) {
+	db := pgtest.MustOpen(t)
+	mustLoadGazetteer(t, db)
+	ctx := context.Background()
+	_, data := mustReadSheet(t, "care_ru.xlsx")
+	imp := &dispatch.Import{Kind: dispatch.ImportCare, Format: "xlsx", Filename: "care_ru.xlsx", Content: data}
+	if err := db.CreateImport(ctx, importAdmin, imp); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueueImport(ctx, importAdmin, imp.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := db.StartJobs(ctx, postgres.JobsConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer jobs.Stop(ctx)
+	staged := waitImport(t, db, imp.ID, dispatch.ImportStaged)
+	if want := (dispatch.ImportCounts{Rows: 7, Created: 3, Rejected: 4}); staged.Counts != want || staged.RowsDone != 7 || staged.RowsTotal != 7 {
+		t.Errorf("staged counts=%+v done=%d/%d, want %+v 7/7", staged.Counts, staged.RowsDone, staged.RowsTotal, want)
+	}
+	if n := careCount(t, db); n != 0 {
+		t.Fatalf("staging created %d care addresses", n)
+	}
+	if err := db.QueueImport(ctx, importAdmin, imp.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	waitImport(t, db, imp.ID, dispatch.ImportApplied)
+	if n := careCount(t, db); n != 3 {
+		t.Errorf("care addresses=%d, want 3", n)
+	}
+	if _, err := db.ImportContent(ctx, importAdmin, imp.ID); dispatch.ErrorCode(err) != dispatch.ECONFLICT {
+		t.Errorf("content after apply err=%v, want it dropped", err)
+	}
+}
