@@ -149,6 +149,9 @@ type Page struct {
 	Q      string
 	Offset int
 	Limit  int
+	// Org limits organisation-scoped lists (volunteers, teams) to one
+	// organisation; set it from OrgScope.
+	Org *int64
 }
 
 // RegistryStore keeps organisations, volunteers, teams and care addresses

@@ -159,6 +159,9 @@ type RouteFilter struct {
 	TeamID   *int64
 	Statuses []RouteStatus
 	IDs      []int64
+	// OrganisationID limits to the routes of one organisation's teams (a
+	// coordinator's scope, see CanSeeRoutesOf).
+	OrganisationID *int64
 }
 
 // RouteStore keeps routes and stops. Changes write events; a change to a

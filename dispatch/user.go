@@ -14,10 +14,14 @@ const (
 	RoleDispatcher Role = "dispatcher"
 	RoleHotline    Role = "hotline"
 	RoleTeamLead   Role = "team_lead"
+	// RoleCoordinator manages one organisation (User.OrganisationID): its
+	// volunteers, teams, sign-ups, attendance and certificates. See
+	// coordinator.go for the rules.
+	RoleCoordinator Role = "coordinator"
 )
 
 // Roles lists every role.
-var Roles = []Role{RoleAdmin, RoleDispatcher, RoleHotline, RoleTeamLead}
+var Roles = []Role{RoleAdmin, RoleDispatcher, RoleHotline, RoleTeamLead, RoleCoordinator}
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool {
@@ -62,6 +66,14 @@ const (
 	ActViewDispatchMap Action = "map.view"
 	// ActManageIntegrations: Open311 API keys and webhook subscriptions.
 	ActManageIntegrations Action = "integrations.manage"
+	// Organisation-scoped actions (coordinator.go): a coordinator may do
+	// them only for User.OrganisationID; admins for every organisation.
+	ActManageOrgPeople    Action = "orgpeople.manage"
+	ActReviewApplications Action = "applications.review"
+	ActIssueCertificates  Action = "certificates.issue"
+	ActConfirmAttendance  Action = "attendance.confirm"
+	ActViewOrgWork        Action = "orgwork.view"
+	ActViewOrgReports     Action = "orgreports.view"
 )
 
 // permissions is the one table of who may do what. Hotline operators create
@@ -70,9 +82,12 @@ const (
 // manage users, organisations and teams.
 var permissions = map[Role][]Action{
 	RoleHotline:    {ActCreateRequest, ActSearch, ActViewRequests, ActViewPersonal},
-	RoleDispatcher: {ActCreateRequest, ActSearch, ActViewRequests, ActChangeRequests, ActViewPersonal, ActEditCare, ActPlan, ActViewTeamWork, ActViewReports, ActViewDispatchMap},
+	RoleDispatcher: {ActCreateRequest, ActSearch, ActViewRequests, ActChangeRequests, ActViewPersonal, ActEditCare, ActPlan, ActViewTeamWork, ActViewReports, ActViewDispatchMap, ActConfirmAttendance},
 	RoleTeamLead:   {ActViewTeamWork, ActReportProgress},
-	RoleAdmin:      {ActManageTeams, ActManageUsers, ActManageOrgs, ActViewPersonal, ActEditCare, ActSearch, ActViewReports, ActViewRequests, ActManageIntegrations},
+	RoleAdmin:      {ActManageTeams, ActManageUsers, ActManageOrgs, ActViewPersonal, ActEditCare, ActSearch, ActViewReports, ActViewRequests, ActManageIntegrations, ActManageOrgPeople, ActReviewApplications, ActIssueCertificates},
+	// Coordinators get only organisation-scoped actions, never
+	// ActViewPersonal: pensioners' data is not theirs to see.
+	RoleCoordinator: {ActManageOrgPeople, ActReviewApplications, ActIssueCertificates, ActConfirmAttendance, ActViewOrgWork, ActViewOrgReports},
 }
 
 // Can reports whether the user's role allows the action.

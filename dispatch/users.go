@@ -33,6 +33,9 @@ func (u *User) Validate() error {
 	if u.Role != RoleTeamLead {
 		u.TeamID = nil
 	}
+	if u.Role == RoleCoordinator && (u.OrganisationID == nil || *u.OrganisationID <= 0) {
+		return Invalid("organisation_id", "A coordinator needs an organisation.")
+	}
 	return nil
 }
 

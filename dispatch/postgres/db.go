@@ -35,6 +35,10 @@ type DB struct {
 	Now func() time.Time
 	// retries counts transactions run again by inTx.
 	retries atomic.Int64
+	// SigningSeed, when set, is the Ed25519 seed certificates are signed
+	// with (QAMQOR_SIGNING_KEY); otherwise a key is generated and stored on
+	// first use. See certificate.go.
+	SigningSeed []byte
 }
 
 // PoolConfig sizes the connection pool and bounds what one statement may

@@ -172,6 +172,9 @@ func startRoute(ctx context.Context, tx pgx.Tx, rt *dispatch.Route, roster []int
 			ON CONFLICT DO NOTHING`, rt.ID, roster); err != nil {
 			return translate(err, "Route member")
 		}
+		if err := checkIn(ctx, tx, rt.ID, roster, now); err != nil {
+			return err
+		}
 	}
 	rt.Status, rt.StartedAt = dispatch.RouteInProgress, &now
 	_, err := appendEvent(ctx, tx, dispatch.EventRouteStarted, "route", rt.ID, &rt.TeamID,
@@ -294,6 +297,9 @@ func (db *DB) FinishRoute(ctx context.Context, actor *dispatch.User, routeID int
 		}
 		if _, err := tx.Exec(ctx, `UPDATE routes SET status = 'finished', finished_at = $2 WHERE id = $1`, rt.ID, now); err != nil {
 			return fmt.Errorf("finish route id=%d: %w", rt.ID, err)
+		}
+		if err := checkOutAll(ctx, tx, rt.ID, now); err != nil {
+			return err
 		}
 		rt.Status, rt.FinishedAt = dispatch.RouteFinished, &now
 		if rt.Stops, err = execStops(ctx, tx, rt.ID, false); err != nil {

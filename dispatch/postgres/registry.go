@@ -23,7 +23,8 @@ func pageLimit(p dispatch.Page) (int, int) {
 func (db *DB) FindOrganisations(ctx context.Context, p dispatch.Page) ([]*dispatch.Organisation, int, error) {
 	limit, offset := pageLimit(p)
 	rows, err := db.pool.Query(ctx, `SELECT id, version, name, kind, phone, count(*) OVER () FROM organisations
-		WHERE $1 = '' OR name ILIKE '%' || $1 || '%' ORDER BY name LIMIT $2 OFFSET $3`, p.Q, limit, offset)
+		WHERE ($1 = '' OR name ILIKE '%' || $1 || '%') AND ($4::bigint IS NULL OR id = $4)
+		ORDER BY name LIMIT $2 OFFSET $3`, p.Q, limit, offset, p.Org)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find organisations: %w", err)
 	}
@@ -68,7 +69,8 @@ func (db *DB) SaveOrganisation(ctx context.Context, actor *dispatch.User, o *dis
 func (db *DB) FindVolunteers(ctx context.Context, p dispatch.Page) ([]*dispatch.Volunteer, int, error) {
 	limit, offset := pageLimit(p)
 	rows, err := db.pool.Query(ctx, `SELECT id, version, full_name, birth_year, languages, phone, organisation_id, active, count(*) OVER ()
-		FROM volunteers WHERE $1 = '' OR full_name ILIKE '%' || $1 || '%' ORDER BY full_name, id LIMIT $2 OFFSET $3`, p.Q, limit, offset)
+		FROM volunteers WHERE ($1 = '' OR full_name ILIKE '%' || $1 || '%') AND ($4::bigint IS NULL OR organisation_id = $4)
+		ORDER BY full_name, id LIMIT $2 OFFSET $3`, p.Q, limit, offset, p.Org)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find volunteers: %w", err)
 	}
@@ -87,7 +89,10 @@ func (db *DB) FindVolunteers(ctx context.Context, p dispatch.Page) ([]*dispatch.
 
 // SaveVolunteer implements dispatch.RegistryStore.
 func (db *DB) SaveVolunteer(ctx context.Context, actor *dispatch.User, v *dispatch.Volunteer) error {
-	if err := dispatch.Require(actor, dispatch.ActManageTeams); err != nil {
+	if err := dispatch.RequireRegistryPeople(actor); err != nil {
+		return err
+	}
+	if err := dispatch.RequireOrgPeople(actor, v.OrganisationID); err != nil {
 		return err
 	}
 	if err := v.Validate(db.Now()); err != nil {
@@ -103,6 +108,9 @@ func (db *DB) SaveVolunteer(ctx context.Context, actor *dispatch.User, v *dispat
 				Scan(&v.ID, &v.Version)
 			return translate(err, "Volunteer")
 		}
+		if err := inOrgScope(ctx, tx, actor, "volunteers", "Volunteer", v.ID); err != nil {
+			return err
+		}
 		if err := lockVersion(ctx, tx, actor, versionedVolunteer, v.ID, v.Version); err != nil {
 			return err
 		}
@@ -116,11 +124,13 @@ func (db *DB) SaveVolunteer(ctx context.Context, actor *dispatch.User, v *dispat
 func (db *DB) FindTeamsPage(ctx context.Context, p dispatch.Page) ([]*dispatch.Team, int, error) {
 	limit, offset := pageLimit(p)
 	var total int
-	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM teams WHERE $1 = '' OR name ILIKE '%' || $1 || '%'`, p.Q).Scan(&total); err != nil {
+	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM teams WHERE ($1 = '' OR name ILIKE '%' || $1 || '%')
+		AND ($2::bigint IS NULL OR organisation_id = $2)`, p.Q, p.Org).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count teams: %w", err)
 	}
-	rows, err := db.pool.Query(ctx, `SELECT `+teamColumns+` FROM teams t WHERE $1 = '' OR t.name ILIKE '%' || $1 || '%'
-		ORDER BY t.name, t.id LIMIT $2 OFFSET $3`, p.Q, limit, offset)
+	rows, err := db.pool.Query(ctx, `SELECT `+teamColumns+` FROM teams t WHERE ($1 = '' OR t.name ILIKE '%' || $1 || '%')
+		AND ($4::bigint IS NULL OR t.organisation_id = $4)
+		ORDER BY t.name, t.id LIMIT $2 OFFSET $3`, p.Q, limit, offset, p.Org)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find teams: %w", err)
 	}
@@ -140,7 +150,10 @@ func (db *DB) FindTeamByID(ctx context.Context, id int64) (*dispatch.Team, error
 // SaveTeam implements dispatch.RegistryStore: the team row and its members
 // (MemberIDs) in one transaction. The lead must be a member.
 func (db *DB) SaveTeam(ctx context.Context, actor *dispatch.User, t *dispatch.Team) error {
-	if err := dispatch.Require(actor, dispatch.ActManageTeams); err != nil {
+	if err := dispatch.RequireRegistryPeople(actor); err != nil {
+		return err
+	}
+	if err := dispatch.RequireOrgPeople(actor, t.OrganisationID); err != nil {
 		return err
 	}
 	if err := t.Validate(dispatch.AstanaArea); err != nil {
@@ -161,7 +174,20 @@ func (db *DB) SaveTeam(ctx context.Context, actor *dispatch.User, t *dispatch.Te
 	if t.Languages == nil {
 		t.Languages = []string{}
 	}
+	scope := dispatch.OrgScope(actor)
 	return db.inTx(ctx, func(tx pgx.Tx) error {
+		if scope != nil && len(t.MemberIDs) > 0 {
+			// A coordinator's team takes only their organisation's
+			// volunteers.
+			var foreign int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM volunteers WHERE id = ANY($1) AND organisation_id <> $2`,
+				t.MemberIDs, *scope).Scan(&foreign); err != nil {
+				return fmt.Errorf("check team members: %w", err)
+			}
+			if foreign > 0 {
+				return dispatch.Invalid("member_ids", "Members must be volunteers of your organisation.")
+			}
+		}
 		var before []int64
 		if t.ID == 0 {
 			err := tx.QueryRow(ctx, `INSERT INTO teams (name, organisation_id, lead_volunteer_id, base, has_vehicle, capacity_packages, skills, languages, shift_start, shift_end, color, active)
@@ -172,6 +198,9 @@ func (db *DB) SaveTeam(ctx context.Context, actor *dispatch.User, t *dispatch.Te
 				return translate(err, "Team")
 			}
 		} else {
+			if err := inOrgScope(ctx, tx, actor, "teams", "Team", t.ID); err != nil {
+				return err
+			}
 			if err := lockVersion(ctx, tx, actor, versionedTeam, t.ID, t.Version); err != nil {
 				return err
 			}
@@ -322,4 +351,25 @@ func (db *DB) SaveCareAddress(ctx context.Context, actor *dispatch.User, c *disp
 			map[string]any{"id": c.ID, "district_id": c.DistrictID, "active": c.Active, "lat": c.Location.Lat(), "lon": c.Location.Lon()})
 		return err
 	})
+}
+
+// inOrgScope returns ENOTFOUND when the existing row id of table (volunteers
+// or teams) belongs to an organisation outside actor's scope: a coordinator
+// changes only their own organisation's people and does not learn of
+// others'.
+func inOrgScope(ctx context.Context, tx pgx.Tx, actor *dispatch.User, table, what string, id int64) error {
+	scope := dispatch.OrgScope(actor)
+	if scope == nil {
+		return nil
+	}
+	var org int64
+	// table is one of two constants, never input.
+	err := tx.QueryRow(ctx, `SELECT organisation_id FROM `+table+` WHERE id = $1`, id).Scan(&org)
+	if err != nil {
+		return translate(err, what)
+	}
+	if org != *scope {
+		return dispatch.Errorf(dispatch.ENOTFOUND, "%s %d not found.", dispatch.Thing(what), id)
+	}
+	return nil
 }

@@ -23,7 +23,8 @@ func (db *DB) FindRoutes(ctx context.Context, f dispatch.RouteFilter) ([]*dispat
 		  AND ($2::bigint IS NULL OR r.team_id = $2)
 		  AND (coalesce(cardinality($3::text[]), 0) = 0 OR r.status = ANY($3))
 		  AND (coalesce(cardinality($4::bigint[]), 0) = 0 OR r.id = ANY($4))
-		ORDER BY r.team_id, r.id`, f.Day, f.TeamID, f.Statuses, f.IDs)
+		  AND ($5::bigint IS NULL OR r.team_id IN (SELECT t.id FROM teams t WHERE t.organisation_id = $5))
+		ORDER BY r.team_id, r.id`, f.Day, f.TeamID, f.Statuses, f.IDs, f.OrganisationID)
 	if err != nil {
 		return nil, fmt.Errorf("find routes: %w", err)
 	}

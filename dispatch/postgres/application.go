@@ -1,0 +1,137 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/qamqor/qamqor/dispatch"
+)
+
+var _ dispatch.ApplicationStore = (*DB)(nil)
+
+// SignupOrganisations implements dispatch.ApplicationStore: every
+// organisation but the headquarters takes volunteers.
+func (db *DB) SignupOrganisations(ctx context.Context) ([]dispatch.Organisation, error) {
+	rows, err := db.pool.Query(ctx, `SELECT id, name, kind FROM organisations WHERE kind <> 'headquarters' ORDER BY name, id`)
+	if err != nil {
+		return nil, fmt.Errorf("signup organisations: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (dispatch.Organisation, error) {
+		var o dispatch.Organisation
+		err := row.Scan(&o.ID, &o.Name, &o.Kind)
+		return o, err
+	})
+}
+
+// SubmitApplication implements dispatch.ApplicationStore. The partial
+// unique index on pending applications makes a repeat a no-op.
+func (db *DB) SubmitApplication(ctx context.Context, in dispatch.ApplicationInput) error {
+	if in.Languages == nil {
+		in.Languages = []string{}
+	}
+	var ok bool
+	if err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM organisations WHERE id = $1 AND kind <> 'headquarters')`,
+		in.OrganisationID).Scan(&ok); err != nil {
+		return fmt.Errorf("check organisation: %w", err)
+	}
+	if !ok {
+		return dispatch.Invalid("organisation_id", "Choose an organisation from the list.")
+	}
+	_, err := db.pool.Exec(ctx, `INSERT INTO volunteer_applications (organisation_id, full_name, birth_date, phone, languages,
+			motivation, guardian_name, guardian_phone, guardian_consent, created_at)
+		VALUES ($1, $2, $3::date, $4, $5, $6, $7, $8, $9, $10)
+		ON CONFLICT (organisation_id, phone_digits) WHERE status = 'pending' DO NOTHING`,
+		in.OrganisationID, in.FullName, in.BirthDate, in.Phone, in.Languages, in.Motivation,
+		in.GuardianName, in.GuardianPhone, in.GuardianConsent, db.Now())
+	return translate(err, "Application")
+}
+
+const applicationColumns = `a.id, a.organisation_id, a.full_name, a.birth_date, a.phone, a.languages, a.motivation,
+	a.guardian_name, a.guardian_phone, a.guardian_consent, a.status, a.volunteer_id, a.decided_at, a.decision_note, a.created_at`
+
+func scanApplication(row pgx.Row, now time.Time) (*dispatch.Application, error) {
+	var a dispatch.Application
+	var birth time.Time
+	if err := row.Scan(&a.ID, &a.OrganisationID, &a.FullName, &birth, &a.Phone, &a.Languages, &a.Motivation,
+		&a.GuardianName, &a.GuardianPhone, &a.GuardianConsent, &a.Status, &a.VolunteerID, &a.DecidedAt, &a.DecisionNote, &a.CreatedAt); err != nil {
+		return nil, err
+	}
+	a.BirthDate = birth.Format(time.DateOnly)
+	a.Minor = dispatch.AgeOn(birth, now) < dispatch.AdultAge
+	return &a, nil
+}
+
+// FindApplications implements dispatch.ApplicationStore.
+func (db *DB) FindApplications(ctx context.Context, actor *dispatch.User, f dispatch.ApplicationFilter) ([]*dispatch.Application, error) {
+	if err := dispatch.Require(actor, dispatch.ActReviewApplications); err != nil {
+		return nil, err
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	rows, err := db.pool.Query(ctx, `SELECT `+applicationColumns+` FROM volunteer_applications a
+		WHERE ($1 = '' OR a.status = $1) AND ($2::bigint IS NULL OR a.organisation_id = $2)
+		ORDER BY a.status = 'pending' DESC, a.created_at, a.id LIMIT $3`, string(f.Status), dispatch.OrgScope(actor), limit)
+	if err != nil {
+		return nil, fmt.Errorf("find applications: %w", err)
+	}
+	now := db.Now()
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*dispatch.Application, error) { return scanApplication(row, now) })
+	if err != nil {
+		return nil, fmt.Errorf("find applications: %w", err)
+	}
+	if out == nil {
+		out = []*dispatch.Application{}
+	}
+	return out, nil
+}
+
+// DecideApplication implements dispatch.ApplicationStore.
+func (db *DB) DecideApplication(ctx context.Context, actor *dispatch.User, id int64, in dispatch.DecisionInput) (*dispatch.Application, error) {
+	if err := dispatch.Require(actor, dispatch.ActReviewApplications); err != nil {
+		return nil, err
+	}
+	if err := in.Normalize(); err != nil {
+		return nil, err
+	}
+	var out *dispatch.Application
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		now := db.Now()
+		a, err := scanApplication(tx.QueryRow(ctx, `SELECT `+applicationColumns+` FROM volunteer_applications a WHERE a.id = $1 FOR UPDATE`, id), now)
+		if err != nil {
+			return translate(err, "Application")
+		}
+		// Another organisation's application is "not found" for a
+		// coordinator: its existence is not theirs to learn.
+		if !dispatch.InOrgScope(actor, a.OrganisationID) {
+			return dispatch.Errorf(dispatch.ENOTFOUND, "Application not found.")
+		}
+		if a.Status != dispatch.ApplicationPending {
+			return dispatch.Errorf(dispatch.ECONFLICT, "Application %d is already %s.", id, a.Status)
+		}
+		status := dispatch.ApplicationRejected
+		if in.Approve {
+			status = dispatch.ApplicationApproved
+			birth, _ := time.Parse(time.DateOnly, a.BirthDate)
+			var vid int64
+			if err := tx.QueryRow(ctx, `INSERT INTO volunteers (full_name, birth_year, languages, phone, organisation_id, active)
+				VALUES ($1, $2, $3, $4, $5, true) RETURNING id`, a.FullName, birth.Year(), a.Languages, a.Phone, a.OrganisationID).Scan(&vid); err != nil {
+				return translate(err, "Volunteer")
+			}
+			a.VolunteerID = &vid
+		}
+		if _, err := tx.Exec(ctx, `UPDATE volunteer_applications SET status = $2, volunteer_id = $3, decided_by = $4, decided_at = $5, decision_note = $6
+			WHERE id = $1`, id, status, a.VolunteerID, actorID(actor), now, in.Note); err != nil {
+			return fmt.Errorf("decide application id=%d: %w", id, err)
+		}
+		a.Status, a.DecidedAt, a.DecisionNote = status, &now, in.Note
+		out = a
+		_, err = appendEvent(ctx, tx, "application.decided", "application", id, nil,
+			map[string]any{"id": id, "status": status, "organisation_id": a.OrganisationID, "volunteer_id": a.VolunteerID})
+		return err
+	})
+	return out, err
+}
