@@ -211,4 +211,3 @@ func (db *DB) RevokeCertificate(ctx context.Context, actor *dispatch.User, code 
 	})
 	return out, err
 }
-
