@@ -13,6 +13,13 @@ var leadRouteStatuses = []RouteStatus{RoutePublished, RouteInProgress, RouteFini
 // finished routes only. EUNAUTHORIZED without a user, EFORBIDDEN for roles
 // that see no routes and for a lead without a team.
 func ScopeRouteFilter(u *User, f RouteFilter) (RouteFilter, error) {
+	if scope, ok := CanSeeRoutesOf(u); ok && scope != nil {
+		// A coordinator: the organisation's teams' routes, never drafts
+		// (coordinator.go).
+		f.OrganisationID = scope
+		f.Statuses = leadRouteStatuses
+		return f, nil
+	}
 	if err := Require(u, ActViewTeamWork); err != nil {
 		return f, err
 	}

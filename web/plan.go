@@ -93,8 +93,9 @@ func newRouteJSON(rt *dispatch.Route) routeJSON {
 // handleRouteList lists a day's routes: every route for dispatchers, only
 // their own team's published or live routes for team leads.
 func (s *Server) handleRouteList(w http.ResponseWriter, r *http.Request) {
-	actor, ok := s.actorFor(w, r, dispatch.ActViewTeamWork)
-	if !ok {
+	actor := userFrom(r.Context())
+	if err := dispatch.RequireAny(actor, dispatch.ActViewTeamWork, dispatch.ActViewOrgWork); err != nil {
+		s.Error(w, r, err)
 		return
 	}
 	q := r.URL.Query()
@@ -126,13 +127,18 @@ func (s *Server) handleRouteList(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleRouteView(w http.ResponseWriter, r *http.Request) {
-	actor, ok := s.actorFor(w, r, dispatch.ActViewTeamWork)
-	if !ok {
+	actor := userFrom(r.Context())
+	if err := dispatch.RequireAny(actor, dispatch.ActViewTeamWork, dispatch.ActViewOrgWork); err != nil {
+		s.Error(w, r, err)
 		return
 	}
 	id, err := pathID(r, "id", "route")
 	if err != nil {
 		s.Error(w, r, err)
+		return
+	}
+	if scope, ok := dispatch.CanSeeRoutesOf(actor); ok && scope != nil {
+		s.serveOrgRoute(w, r, actor, id)
 		return
 	}
 	if _, err := dispatch.ScopeRouteFilter(actor, dispatch.RouteFilter{}); err != nil {
@@ -149,6 +155,30 @@ func (s *Server) handleRouteView(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setETag(w, dispatch.RouteETag(rt))
+	writeJSON(w, http.StatusOK, newRouteJSON(rt))
+}
+
+// serveOrgRoute shows a coordinator a route of their organisation's team;
+// drafts and other organisations' routes are not found.
+func (s *Server) serveOrgRoute(w http.ResponseWriter, r *http.Request, actor *dispatch.User, id int64) {
+	rt, err := s.Plan.Routes.FindRouteByID(r.Context(), id)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if s.Registry == nil {
+		s.Error(w, r, unavailable("The registry"))
+		return
+	}
+	t, err := s.Registry.FindTeamByID(r.Context(), rt.TeamID)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if dispatch.RequireOrgTeamView(actor, t.ID, t.OrganisationID) != nil || rt.Status == dispatch.RouteDraft {
+		s.Error(w, r, dispatch.Errorf(dispatch.ENOTFOUND, "There is no route %d for your organisation.", id))
+		return
+	}
 	writeJSON(w, http.StatusOK, newRouteJSON(rt))
 }
 

@@ -86,8 +86,9 @@ func init() {
 		"POST /api/plans":     {Roles: planners, Body: `{"day":"2026-12-01","kinds":["snow_clearing"],"time_limit_s":1}`},
 		"GET /api/plans/{id}": {Path: "/api/plans/7", Roles: planners},
 		// The table's team lead belongs to no team, so routes are 403 for it.
-		"GET /api/routes":             {Path: "/api/routes?day=2026-12-01", Roles: planners},
-		"GET /api/routes/{id}":        {Path: "/api/routes/3", Roles: planners},
+		// The coordinator coordinates the organisation of team 1.
+		"GET /api/routes":             {Path: "/api/routes?day=2026-12-01", Roles: []dispatch.Role{dispatch.RoleDispatcher, dispatch.RoleCoordinator}},
+		"GET /api/routes/{id}":        {Path: "/api/routes/3", Roles: []dispatch.Role{dispatch.RoleDispatcher, dispatch.RoleCoordinator}},
 		"POST /api/routes/publish":    {Roles: planners, Body: `{"route_ids":[3]}`},
 		"POST /api/stops/{id}/move":   {Path: "/api/stops/9/move", Roles: planners, Body: `{"route_id":3,"position":1}`},
 		"POST /api/stops/{id}/lock":   {Path: "/api/stops/9/lock", Roles: planners, Body: `{"locked":true}`},

@@ -23,6 +23,9 @@ import (
 func (s *Server) registerRegistryRoutes(r chi.Router) {
 	r.Get("/registry", s.handleRegistryPage)
 	s.addPage(page{Path: "/registry", TitleKey: "nav.registry", Title: "Registry", Action: dispatch.ActEditCare})
+	// Coordinators (only they have ActViewOrgWork) get the registry too,
+	// with their organisation's teams and volunteers only.
+	s.addPage(page{Path: "/registry", TitleKey: "nav.registry", Title: "Registry", Action: dispatch.ActViewOrgWork})
 
 	r.Get("/api/care-addresses", s.handleCareList)
 	r.Post("/api/care-addresses", s.handleCareSave)
@@ -188,13 +191,16 @@ type registryPage struct {
 }
 
 func (s *Server) handleRegistryPage(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.actorFor(w, r, dispatch.ActEditCare)
-	if !ok {
+	u := userFrom(r.Context())
+	if err := dispatch.RequireAny(u, dispatch.ActEditCare, dispatch.ActManageOrgPeople); err != nil {
+		s.Error(w, r, err)
 		return
 	}
 	d := registryPage{OrgKinds: dispatch.OrganisationKinds, Roles: dispatch.Roles, Languages: []string{"kk", "ru", "en"}, TileURL: s.TileURL}
-	d.Tabs = append(d.Tabs, "care")
-	if u.Can(dispatch.ActManageTeams) {
+	if u.Can(dispatch.ActEditCare) {
+		d.Tabs = append(d.Tabs, "care")
+	}
+	if dispatch.RequireRegistryPeople(u) == nil {
 		d.Tabs = append(d.Tabs, "teams", "volunteers")
 	}
 	if u.Can(dispatch.ActManageOrgs) {
@@ -371,18 +377,37 @@ func (in teamInput) team(id int64) (*dispatch.Team, error) {
 	return t, nil
 }
 
+// peopleActor is registryActor for the volunteer and team registry:
+// admins for every organisation, coordinators for their own
+// (dispatch.RequireRegistryPeople; lists are scoped with OrgScope).
+func (s *Server) peopleActor(w http.ResponseWriter, r *http.Request) (*dispatch.User, bool) {
+	actor := userFrom(r.Context())
+	if err := dispatch.RequireRegistryPeople(actor); err != nil {
+		s.Error(w, r, err)
+		return nil, false
+	}
+	if s.Registry == nil {
+		s.Error(w, r, unavailable("The registry"))
+		return nil, false
+	}
+	return actor, true
+}
+
 func (s *Server) handleTeamList(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.registryActor(w, r, dispatch.ActManageTeams); !ok {
+	actor, ok := s.peopleActor(w, r)
+	if !ok {
 		return
 	}
 	servePage(s, w, r, func(p dispatch.Page) ([]teamJSON, int, error) {
+		p.Org = dispatch.OrgScope(actor)
 		ts, total, err := s.Registry.FindTeamsPage(r.Context(), p)
 		return convert(ts, newTeamJSON), total, err
 	})
 }
 
 func (s *Server) handleTeamView(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.registryActor(w, r, dispatch.ActManageTeams); !ok {
+	actor, ok := s.peopleActor(w, r)
+	if !ok {
 		return
 	}
 	id, err := pathID(r, "id", "team")
@@ -391,6 +416,9 @@ func (s *Server) handleTeamView(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, err := s.Registry.FindTeamByID(r.Context(), id)
+	if err == nil && !dispatch.InOrgScope(actor, t.OrganisationID) {
+		err = dispatch.Errorf(dispatch.ENOTFOUND, "Team %d not found.", id)
+	}
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -399,7 +427,7 @@ func (s *Server) handleTeamView(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleTeamSave(w http.ResponseWriter, r *http.Request) {
-	actor, ok := s.registryActor(w, r, dispatch.ActManageTeams)
+	actor, ok := s.peopleActor(w, r)
 	if !ok {
 		return
 	}
@@ -438,10 +466,12 @@ type volunteerJSON struct {
 }
 
 func (s *Server) handleVolunteerList(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.registryActor(w, r, dispatch.ActManageTeams); !ok {
+	actor, ok := s.peopleActor(w, r)
+	if !ok {
 		return
 	}
 	servePage(s, w, r, func(p dispatch.Page) ([]volunteerJSON, int, error) {
+		p.Org = dispatch.OrgScope(actor)
 		vs, total, err := s.Registry.FindVolunteers(r.Context(), p)
 		if err != nil {
 			return nil, 0, err
@@ -464,7 +494,7 @@ type volunteerInput struct {
 }
 
 func (s *Server) handleVolunteerSave(w http.ResponseWriter, r *http.Request) {
-	actor, ok := s.registryActor(w, r, dispatch.ActManageTeams)
+	actor, ok := s.peopleActor(w, r)
 	if !ok {
 		return
 	}
@@ -486,10 +516,19 @@ func (s *Server) handleVolunteerSave(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleOrganisationList(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.registryActor(w, r, dispatch.ActManageOrgs); !ok {
+	// Coordinators list their own organisation (for the team and
+	// volunteer forms); admins every one.
+	actor := userFrom(r.Context())
+	if err := dispatch.RequireAny(actor, dispatch.ActManageOrgs, dispatch.ActManageOrgPeople); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if s.Registry == nil {
+		s.Error(w, r, unavailable("The registry"))
 		return
 	}
 	servePage(s, w, r, func(p dispatch.Page) ([]*dispatch.Organisation, int, error) {
+		p.Org = dispatch.OrgScope(actor)
 		return s.Registry.FindOrganisations(r.Context(), p)
 	})
 }

@@ -33,13 +33,16 @@ func (m *registryMock) FindVolunteers(ctx context.Context, p dispatch.Page) ([]*
 	return []*dispatch.Volunteer{{ID: 1, FullName: "Aruzhan", BirthYear: 2012, OrganisationID: 1, Active: true}}, 1, nil
 }
 func (m *registryMock) SaveVolunteer(ctx context.Context, actor *dispatch.User, v *dispatch.Volunteer) error {
-	return dispatch.Require(actor, dispatch.ActManageTeams)
+	if err := dispatch.RequireRegistryPeople(actor); err != nil {
+		return err
+	}
+	return dispatch.RequireOrgPeople(actor, v.OrganisationID)
 }
 func (m *registryMock) FindTeamsPage(ctx context.Context, p dispatch.Page) ([]*dispatch.Team, int, error) {
-	return []*dispatch.Team{{ID: 5, Name: "North", Base: testPoint}}, 1, nil
+	return []*dispatch.Team{{ID: 5, Name: "North", OrganisationID: testOrg, Base: testPoint}}, 1, nil
 }
 func (m *registryMock) FindTeamByID(ctx context.Context, id int64) (*dispatch.Team, error) {
-	return &dispatch.Team{ID: id, Name: "North", Base: testPoint}, nil
+	return &dispatch.Team{ID: id, Name: "North", OrganisationID: testOrg, Base: testPoint}, nil
 }
 func (m *registryMock) SaveTeam(ctx context.Context, actor *dispatch.User, t *dispatch.Team) error {
 	return m.SaveTeamFn(ctx, actor, t)
@@ -87,7 +90,10 @@ func setRegistryMocks(s *Server) *registryMock {
 		return nil
 	}
 	m.SaveTeamFn = func(ctx context.Context, actor *dispatch.User, t *dispatch.Team) error {
-		if err := dispatch.Require(actor, dispatch.ActManageTeams); err != nil {
+		if err := dispatch.RequireRegistryPeople(actor); err != nil {
+			return err
+		}
+		if err := dispatch.RequireOrgPeople(actor, t.OrganisationID); err != nil {
 			return err
 		}
 		return t.Validate(dispatch.AstanaArea)
@@ -105,24 +111,28 @@ func setRegistryMocks(s *Server) *registryMock {
 
 var admins = []dispatch.Role{dispatch.RoleAdmin}
 
+// peopleManagers manage teams and volunteers: admins for all
+// organisations, the coordinator for testOrg (the mocks' organisation).
+var peopleManagers = []dispatch.Role{dispatch.RoleAdmin, dispatch.RoleCoordinator}
+
 const validCareBody = `{"full_name":"Ivanova Maria","address":"Kenesary 40","lat":51.1282,"lon":71.4304,"needs":["snow"],"consent":true}`
 const validTeamBody = `{"name":"North","organisation_id":1,"lat":51.1282,"lon":71.4304,"member_ids":[1]}`
 
 func init() {
 	for k, v := range map[string]routeExpect{
-		"GET /registry":                {Roles: careEditors, Page: true},
+		"GET /registry":                {Roles: append([]dispatch.Role{dispatch.RoleCoordinator}, careEditors...), Page: true},
 		"GET /api/care-addresses":      {Path: "/api/care-addresses?q=ivan&limit=10", Roles: careEditors},
 		"POST /api/care-addresses":     {Roles: careEditors, Body: validCareBody},
 		"GET /api/care-addresses/{id}": {Path: "/api/care-addresses/5", Roles: careEditors},
 		"PUT /api/care-addresses/{id}": {Path: "/api/care-addresses/5", Roles: careEditors, Body: validCareBody},
-		"GET /api/teams":               {Roles: admins},
-		"POST /api/teams":              {Roles: admins, Body: validTeamBody},
-		"GET /api/teams/{id}":          {Path: "/api/teams/5", Roles: admins},
-		"PUT /api/teams/{id}":          {Path: "/api/teams/5", Roles: admins, Body: validTeamBody},
-		"GET /api/volunteers":          {Roles: admins},
-		"POST /api/volunteers":         {Roles: admins, Body: `{"full_name":"Aruzhan","birth_year":2000,"organisation_id":1}`},
-		"PUT /api/volunteers/{id}":     {Path: "/api/volunteers/3", Roles: admins, Body: `{"full_name":"Aruzhan","birth_year":2000,"organisation_id":1}`},
-		"GET /api/organisations":       {Roles: admins},
+		"GET /api/teams":               {Roles: peopleManagers},
+		"POST /api/teams":              {Roles: peopleManagers, Body: validTeamBody},
+		"GET /api/teams/{id}":          {Path: "/api/teams/5", Roles: peopleManagers},
+		"PUT /api/teams/{id}":          {Path: "/api/teams/5", Roles: peopleManagers, Body: validTeamBody},
+		"GET /api/volunteers":          {Roles: peopleManagers},
+		"POST /api/volunteers":         {Roles: peopleManagers, Body: `{"full_name":"Aruzhan","birth_year":2000,"organisation_id":1}`},
+		"PUT /api/volunteers/{id}":     {Path: "/api/volunteers/3", Roles: peopleManagers, Body: `{"full_name":"Aruzhan","birth_year":2000,"organisation_id":1}`},
+		"GET /api/organisations":       {Roles: peopleManagers},
 		"POST /api/organisations":      {Roles: admins, Body: `{"name":"Jas Otan","kind":"volunteer_org"}`},
 		"PUT /api/organisations/{id}":  {Path: "/api/organisations/3", Roles: admins, Body: `{"name":"Jas Otan","kind":"volunteer_org"}`},
 		"GET /api/users":               {Roles: admins},

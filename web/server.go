@@ -111,6 +111,12 @@ type Services struct {
 	// APIKeys keeps Open311 keys and reads public requests; see
 	// open311.go. Nil answers the Open311 requests endpoints with 503.
 	APIKeys dispatch.APIKeyStore
+	// Applications are volunteer sign-ups (signup.go); Attendance the
+	// verified hours (attendance.go); Certificates the signed hour
+	// certificates and their public verification (certificate.go).
+	Applications dispatch.ApplicationStore
+	Attendance   dispatch.AttendanceStore
+	Certificates dispatch.CertificateStore
 }
 
 // Server is the HTTP front of Qamqor. Build it with NewServer.
@@ -126,6 +132,7 @@ type Server struct {
 	open311Limits *rateLimiter
 	templates     map[string]*template.Template
 	assets        *assets
+	signups       *signupLimiter
 	// pages are the links the home page offers, filtered by role. Route
 	// files append to it with addPage.
 	pages []page
@@ -163,7 +170,7 @@ func NewServer(cfg Config, svc Services) (*Server, error) {
 	if svc.Logger == nil {
 		svc.Logger = slog.Default()
 	}
-	s := &Server{Config: cfg, Services: svc, logins: newLoginLimiter(), open311Limits: newRateLimiter()}
+	s := &Server{Config: cfg, Services: svc, logins: newLoginLimiter(), open311Limits: newRateLimiter(), signups: newSignupLimiter()}
 	var err error
 	if s.assets, err = loadAssets(); err != nil {
 		return nil, err
@@ -241,6 +248,9 @@ func (s *Server) routes() chi.Router {
 		r.Group(func(r chi.Router) {
 			r.Use(middleware.Timeout(s.RequestTimeout))
 			s.registerLoginRoutes(r)
+			// Public: volunteer sign-up and certificate verification.
+			s.registerSignupRoutes(r)
+			s.registerVerifyRoutes(r)
 
 			// Logged in only; unsafe methods need the CSRF token. Each
 			// handler then checks its action with dispatch.Require.
@@ -262,6 +272,9 @@ func (s *Server) routes() chi.Router {
 				s.registerTeamRoutes(r)
 				s.registerAPIKeyRoutes(r)
 				s.registerIntegrationsRoutes(r)
+				s.registerApplicationRoutes(r)
+				s.registerAttendanceRoutes(r)
+				s.registerCertificateRoutes(r)
 			})
 		})
 	})

@@ -24,7 +24,11 @@ import (
 const anonymous dispatch.Role = ""
 
 // allRoles are the roles every route is tried with, anonymous last.
-var allRoles = []dispatch.Role{dispatch.RoleAdmin, dispatch.RoleDispatcher, dispatch.RoleHotline, dispatch.RoleTeamLead, anonymous}
+var allRoles = []dispatch.Role{dispatch.RoleAdmin, dispatch.RoleDispatcher, dispatch.RoleHotline, dispatch.RoleTeamLead, dispatch.RoleCoordinator, anonymous}
+
+// testOrg is the organisation the test coordinator coordinates; the mocks'
+// teams and volunteers belong to it unless a test says otherwise.
+var testOrg = int64(1)
 
 // testUsers has one active user per role; the session token is "tok-"+role
 // and the CSRF token "csrf-"+role.
@@ -33,6 +37,8 @@ var testUsers = map[dispatch.Role]*dispatch.User{
 	dispatch.RoleDispatcher: {ID: 2, Username: "disp", FullName: "Dispatcher", Role: dispatch.RoleDispatcher, Active: true},
 	dispatch.RoleHotline:    {ID: 3, Username: "hot", FullName: "Hotline Operator", Role: dispatch.RoleHotline, Active: true},
 	dispatch.RoleTeamLead:   {ID: 4, Username: "lead", FullName: "Team Lead", Role: dispatch.RoleTeamLead, Active: true},
+	dispatch.RoleCoordinator: {ID: 5, Username: "coord", FullName: "Coordinator", Role: dispatch.RoleCoordinator,
+		OrganisationID: &testOrg, Active: true},
 }
 
 // testPoint is in the middle of Astana.
@@ -130,6 +136,7 @@ func MustServer(tb testing.TB, cfg Config) *testServer {
 	setMapMocks(s)
 	setOpen311Mocks(s)
 	setBulkMocks(s)
+	setHoursMocks(s)
 	return ts
 }
 
@@ -214,7 +221,7 @@ type routeExpect struct {
 }
 
 var (
-	everyone     = []dispatch.Role{dispatch.RoleAdmin, dispatch.RoleDispatcher, dispatch.RoleHotline, dispatch.RoleTeamLead}
+	everyone     = []dispatch.Role{dispatch.RoleAdmin, dispatch.RoleDispatcher, dispatch.RoleHotline, dispatch.RoleTeamLead, dispatch.RoleCoordinator}
 	creators     = []dispatch.Role{dispatch.RoleDispatcher, dispatch.RoleHotline}
 	viewers      = []dispatch.Role{dispatch.RoleAdmin, dispatch.RoleDispatcher, dispatch.RoleHotline}
 	searchers    = []dispatch.Role{dispatch.RoleAdmin, dispatch.RoleDispatcher, dispatch.RoleHotline}

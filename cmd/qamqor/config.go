@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/ed25519"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"strconv"
@@ -40,6 +42,10 @@ type Config struct {
 	// PlanWorkers (QAMQOR_PLAN_WORKERS) is how many plans one instance
 	// solves at once.
 	PlanWorkers int
+	// SigningSeed is the Ed25519 seed certificates are signed with
+	// (QAMQOR_SIGNING_KEY, 32 bytes in base64); empty means a key generated
+	// and stored in the database on first use. Never logged.
+	SigningSeed []byte
 }
 
 // DefaultDatabaseURL is the database `make db` creates.
@@ -124,6 +130,13 @@ func LoadConfig() (Config, error) {
 			return c, fmt.Errorf("QAMQOR_SNAP_LIMIT_M: %w", err)
 		}
 		c.SnapLimitM = f
+	}
+	if v := os.Getenv("QAMQOR_SIGNING_KEY"); v != "" {
+		seed, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
+		if err != nil || len(seed) != ed25519.SeedSize {
+			return c, fmt.Errorf("QAMQOR_SIGNING_KEY must be %d bytes in base64 (e.g. from: head -c32 /dev/urandom | base64)", ed25519.SeedSize)
+		}
+		c.SigningSeed = seed
 	}
 	return c, c.Validate()
 }

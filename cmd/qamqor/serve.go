@@ -37,6 +37,7 @@ func runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
+	db.SigningSeed = cfg.SigningSeed
 	ok, missing, err := db.SchemaUpToDate(ctx)
 	if err != nil {
 		return err
@@ -67,25 +68,28 @@ func runServe(ctx context.Context, args []string) error {
 		TileURL:        cfg.TileURL,
 		SnapLimitM:     cfg.SnapLimitM,
 	}, web.Services{
-		Auth:      db,
-		Requests:  db,
-		Care:      db,
-		Geocoder:  db,
-		Events:    db,
-		Execute:   db,
-		Campaigns: db,
-		Alerts:    db,
-		Registry:  db,
-		Users:     db,
-		Reports:   db,
-		Imports:   db,
-		Exports:   db,
-		Map:       db,
-		APIKeys:   db,
-		Plan:      web.PlanServices{Planner: planner, Routes: db, Travel: travelFn},
-		Area:      dispatch.AstanaArea,
-		Ready:     func(ctx context.Context) error { return db.Pool().Ping(ctx) },
-		Logger:    logger,
+		Auth:         db,
+		Requests:     db,
+		Care:         db,
+		Geocoder:     db,
+		Events:       db,
+		Execute:      db,
+		Campaigns:    db,
+		Alerts:       db,
+		Registry:     db,
+		Users:        db,
+		Reports:      db,
+		Imports:      db,
+		Exports:      db,
+		Map:          db,
+		APIKeys:      db,
+		Applications: db,
+		Attendance:   db,
+		Certificates: db,
+		Plan:         web.PlanServices{Planner: planner, Routes: db, Travel: travelFn},
+		Area:         dispatch.AstanaArea,
+		Ready:        func(ctx context.Context) error { return db.Pool().Ping(ctx) },
+		Logger:       logger,
 	})
 	if err != nil {
 		return err

@@ -25,6 +25,8 @@
     "nav.registry": { kk: "Тізілім", ru: "Реестр", en: "Registry" },
     "nav.reports": { kk: "Есептер", ru: "Отчёты", en: "Reports" },
     "nav.integrations": { kk: "Интеграциялар", ru: "Интеграции", en: "Integrations" },
+    "nav.applications": { kk: "Өтінімдер", ru: "Заявки волонтёров", en: "Applications" },
+    "nav.certificates": { kk: "Сертификаттар", ru: "Сертификаты", en: "Certificates" },
     "nav.logout": { kk: "Шығу", ru: "Выйти", en: "Log out" },
     "nav.lang": { kk: "Тіл", ru: "Язык", en: "Language" },
     "login.title": { kk: "Кіру", ru: "Вход", en: "Log in" },
