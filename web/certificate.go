@@ -240,7 +240,7 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		c, err = s.Certificates.FindCertificate(r.Context(), code)
 	} else {
-		err = dispatch.Errorf(dispatch.ENOTFOUND, "no such code")
+		err = dispatch.Errorf(dispatch.ENOTFOUND, "There is no certificate %s.", pg.Code)
 	}
 	switch {
 	case dispatch.ErrorCode(err) == dispatch.ENOTFOUND:

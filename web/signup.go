@@ -120,8 +120,8 @@ func (s *Server) submitSignup(w http.ResponseWriter, r *http.Request, in *dispat
 	}
 	if wait := s.signups.take(middleware.GetClientIP(r.Context())); wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		return &dispatch.Error{Code: codeTooMany, Message: "Too many applications from this address; try again later.",
-			Detail: map[string]any{"retry_after_minutes": int(wait.Minutes()) + 1}}
+		return dispatch.Errorf(codeTooMany, "Too many applications from this address; try again later.").
+			WithDetail(map[string]any{"retry_after_minutes": int(wait.Minutes()) + 1})
 	}
 	if err := in.Normalize(s.now()); err != nil {
 		return err
@@ -141,7 +141,7 @@ func (s *Server) handleSignupAPI(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"status": "received", "message": signupThanks})
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "received", "message": tr(r, signupThanks)})
 }
 
 func (s *Server) handleSignupForm(w http.ResponseWriter, r *http.Request) {

@@ -80,6 +80,7 @@
     "role.dispatcher": { kk: "Диспетчер", ru: "Диспетчер", en: "Dispatcher" },
     "role.hotline": { kk: "Жедел желі операторы", ru: "Оператор горячей линии", en: "Hotline operator" },
     "role.team_lead": { kk: "Топ жетекшісі", ru: "Руководитель команды", en: "Team lead" },
+    "role.coordinator": { kk: "Ұйым үйлестірушісі", ru: "Координатор организации", en: "Coordinator" },
     "status.new": { kk: "Жаңа", ru: "Новая", en: "New" },
     "status.planned": { kk: "Жоспарланған", ru: "Запланирована", en: "Planned" },
     "status.assigned": { kk: "Тағайындалған", ru: "Назначена", en: "Assigned" },
