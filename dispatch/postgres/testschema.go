@@ -15,8 +15,10 @@ func OpenTestSchema(ctx context.Context, url, name string) (*DB, error) {
 	var suffix [4]byte
 	_, _ = rand.Read(suffix[:])
 	n := sanitizeIdent(name)
-	if len(n) > 40 {
-		n = n[:40]
+	// River qualifies its tables with the schema and allows 46
+	// characters: "t_" + 35 + "_" + 8 hex digits.
+	if len(n) > 35 {
+		n = n[:35]
 	}
 	schema := "t_" + n + "_" + hex.EncodeToString(suffix[:])
 	admin, err := Open(ctx, url, "")
