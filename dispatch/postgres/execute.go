@@ -284,9 +284,17 @@ func (db *DB) FinishRoute(ctx context.Context, actor *dispatch.User, routeID int
 			if _, err := tx.Exec(ctx, `UPDATE stops SET status = 'removed', eta = NULL WHERE id = $1`, s.ID); err != nil {
 				return fmt.Errorf("remove stop id=%d: %w", s.ID, err)
 			}
-			st, err := moveRequest(ctx, tx, s.RequestID, dispatch.StatusNew, rt.TeamID, now)
-			if err != nil {
-				return err
+			// A cancelled (or done) request stays so: the route still
+			// finishes.
+			var cur dispatch.RequestStatus
+			if err := tx.QueryRow(ctx, `SELECT status FROM requests WHERE id = $1`, s.RequestID).Scan(&cur); err != nil {
+				return translate(err, fmt.Sprintf("Request %d", s.RequestID))
+			}
+			st, change := dispatch.RequestAfterStopRemoved(cur)
+			if change {
+				if st, err = moveRequest(ctx, tx, s.RequestID, st, rt.TeamID, now); err != nil {
+					return err
+				}
 			}
 			s.Status, s.ETA = dispatch.StopRemoved, nil
 			if _, err := appendEvent(ctx, tx, dispatch.EventStopUpdated, "stop", s.ID, &rt.TeamID,
@@ -414,13 +422,14 @@ func (db *DB) UpdateStop(ctx context.Context, actor *dispatch.User, stopID int64
 	return out, nil
 }
 
-// activeRoute returns the team's route that positions belong to: the one in
-// progress, else the one published for today.
+// activeRoute returns the team's route that positions belong to: today's
+// route in progress, else today's published one. A route of another day
+// left in progress never takes today's positions.
 func activeRoute(ctx context.Context, tx pgx.Tx, teamID int64, today string) (int64, error) {
 	var id int64
 	err := tx.QueryRow(ctx, `SELECT id FROM routes
-		WHERE team_id = $1 AND (status = 'in_progress' OR (status = 'published' AND day = $2::date))
-		ORDER BY status = 'in_progress' DESC, day DESC, id DESC LIMIT 1`, teamID, today).Scan(&id)
+		WHERE team_id = $1 AND day = $2::date AND status IN ('in_progress', 'published')
+		ORDER BY status = 'in_progress' DESC, id DESC LIMIT 1`, teamID, today).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, dispatch.Errorf(dispatch.ECONFLICT, "Team %d has no active route: positions are taken only while a route is in progress or published for today.", teamID)
 	}

@@ -227,6 +227,23 @@ func (db *DB) FindRequests(ctx context.Context, f dispatch.RequestFilter) ([]*di
 func (db *DB) SetRequestStatus(ctx context.Context, actor *dispatch.User, id int64, next dispatch.RequestStatus, expect dispatch.Version) (*dispatch.Request, error) {
 	var out *dispatch.Request
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		now := db.Now()
+		// A cancellation takes the request's stops off their routes: lock
+		// those routes first, in the lock order (routes, then the
+		// request, then stops), as field updates do.
+		var routes []int64
+		if next == dispatch.StatusCancelled {
+			rows, err := tx.Query(ctx, `SELECT DISTINCT route_id FROM stops WHERE request_id = $1 AND status = 'pending'`, id)
+			if err != nil {
+				return fmt.Errorf("find stops request=%d: %w", id, err)
+			}
+			if routes, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
+				return fmt.Errorf("find stops request=%d: %w", id, err)
+			}
+			if err := lockRoutes(ctx, tx, routes...); err != nil {
+				return err
+			}
+		}
 		var cur dispatch.Version
 		if err := tx.QueryRow(ctx, `SELECT version FROM requests WHERE id = $1 FOR UPDATE`, id).Scan(&cur); err != nil {
 			return translate(err, "Request")
@@ -235,10 +252,76 @@ func (db *DB) SetRequestStatus(ctx context.Context, actor *dispatch.User, id int
 			return err
 		}
 		var err error
-		out, err = setRequestStatus(ctx, tx, id, next, db.Now())
-		return err
+		if out, err = setRequestStatus(ctx, tx, id, next, now); err != nil {
+			return err
+		}
+		if next == dispatch.StatusCancelled {
+			return withdrawStops(ctx, tx, id, routes, now)
+		}
+		return nil
 	})
 	return out, err
+}
+
+// withdrawStops takes a cancelled request's stops that are still ahead off
+// their routes (their routes are locked by the caller): each becomes
+// removed with a note, the route's remaining stops close ranks, and the
+// team's feed gets the stop update so the phone drops it live. A stop that
+// moved to a route not locked in the meantime is left to that route's next
+// edit (it still sees its request cancelled).
+func withdrawStops(ctx context.Context, tx pgx.Tx, requestID int64, routes []int64, now time.Time) error {
+	rows, err := tx.Query(ctx, `SELECT `+execStopColumns+`, ro.team_id, ro.status FROM stops s
+			JOIN requests r ON r.id = s.request_id JOIN routes ro ON ro.id = s.route_id
+		WHERE s.request_id = $1 AND s.route_id = ANY($2) ORDER BY s.id FOR UPDATE OF s`, requestID, routes)
+	if err != nil {
+		return fmt.Errorf("lock stops request=%d: %w", requestID, err)
+	}
+	type withdrawn struct {
+		stop        dispatch.Stop
+		teamID      int64
+		routeStatus dispatch.RouteStatus
+	}
+	var list []withdrawn
+	for rows.Next() {
+		var w withdrawn
+		s := &w.stop
+		if err := rows.Scan(&s.ID, &s.Version, &s.RouteID, &s.RequestID, &s.Seq, &s.Status, &s.Locked, &s.ETA, &s.ArrivedAt, &s.DoneAt,
+			&s.Note, &s.LanguageMatch, &s.TravelS, &s.DistanceM, &s.Kind, &s.AddressText, &s.Lat, &s.Lon, &w.teamID, &w.routeStatus); err != nil {
+			rows.Close()
+			return fmt.Errorf("scan stop request=%d: %w", requestID, err)
+		}
+		if dispatch.WithdrawOnCancel(s.Status) {
+			list = append(list, w)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("lock stops request=%d: %w", requestID, err)
+	}
+	for _, w := range list {
+		s := w.stop
+		if _, err := tx.Exec(ctx, `UPDATE stops SET status = 'removed', seq = 0, eta = NULL, note = $2 WHERE id = $1`, s.ID, dispatch.WithdrawnStopNote); err != nil {
+			return fmt.Errorf("withdraw stop id=%d: %w", s.ID, err)
+		}
+		order, err := pendingOrder(ctx, tx, s.RouteID)
+		if err != nil {
+			return err
+		}
+		if err := resequence(ctx, tx, s.RouteID, order); err != nil {
+			return err
+		}
+		s.Status, s.Seq, s.ETA, s.Note = dispatch.StopRemoved, 0, nil, dispatch.WithdrawnStopNote
+		team := routeEventTeam(w.routeStatus, w.teamID)
+		if _, err := appendEvent(ctx, tx, dispatch.EventStopUpdated, "stop", s.ID, team,
+			dispatch.StopUpdate{Stop: s, RouteStatus: w.routeStatus, RequestStatus: dispatch.StatusCancelled}); err != nil {
+			return err
+		}
+		if _, err := appendEvent(ctx, tx, dispatch.EventRouteChanged, "route", s.RouteID, team,
+			map[string]any{"id": s.RouteID, "team_id": w.teamID, "reason": "request cancelled", "stop_id": s.ID}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func setRequestStatus(ctx context.Context, tx pgx.Tx, id int64, next dispatch.RequestStatus, now time.Time) (*dispatch.Request, error) {
