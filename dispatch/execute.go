@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -215,6 +216,41 @@ func RouteConflict(id int64, cur, next RouteStatus) error {
 		return Errorf(ECONFLICT, "Route %d has not been started.", id)
 	}
 	return Errorf(ECONFLICT, "Route %d cannot go from %s to %s.", id, cur, next)
+}
+
+// CheckFinish is the rule of when a route may finish, given its stops in
+// order (removed ones left out). Only a route in progress finishes. A stop
+// the team has arrived at always blocks: the team must say how the visit
+// ended. Pending stops block unless force, and a forced finish removes them
+// (their requests go back to the dispatcher): CheckFinish returns them.
+func CheckFinish(r *Route, stops []Stop, force bool) (remove []Stop, err error) {
+	if err := RouteConflict(r.ID, r.Status, RouteFinished); err != nil {
+		return nil, err
+	}
+	var pending []int64
+	for _, s := range stops {
+		switch s.Status {
+		case StopArrived:
+			return nil, Errorf(ECONFLICT, "The team is still at stop %d (%s); mark it done, not home or no access before finishing.", s.ID, s.AddressText).
+				WithDetail(map[string]any{"stop_id": s.ID})
+		case StopPending:
+			pending = append(pending, s.ID)
+			remove = append(remove, s)
+		}
+	}
+	if len(pending) > 0 && !force {
+		return nil, Errorf(ECONFLICT, "Route %d still has %d pending stop(s) (%s); finish with force to remove them and send their requests back to the dispatcher.",
+			r.ID, len(pending), joinIDs(pending)).WithDetail(map[string]any{"pending_stop_ids": pending})
+	}
+	return remove, nil
+}
+
+func joinIDs(ids []int64) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // RouteStart is the answer to a route start.

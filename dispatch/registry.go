@@ -117,10 +117,17 @@ func NormalizeSkill(s string) string {
 	return s
 }
 
-// Validate checks a care address.
+// Validate is the one check of a care address, whoever saves it (registry,
+// hotline, import): it trims the text fields and refuses a missing name or
+// address, a pin outside the service area, a language other than kk, ru or
+// en, unknown needs and over-long fields.
 func (c *CareAddress) Validate(area ServiceArea) error {
 	c.FullName = strings.TrimSpace(c.FullName)
 	c.AddressText = strings.TrimSpace(c.AddressText)
+	c.Phone = strings.TrimSpace(c.Phone)
+	c.Entrance = strings.TrimSpace(c.Entrance)
+	c.Floor = strings.TrimSpace(c.Floor)
+	c.Flat = strings.TrimSpace(c.Flat)
 	if c.FullName == "" || len(c.FullName) > 200 {
 		return Invalid("full_name", "Name is required (200 characters at most).")
 	}
@@ -130,8 +137,15 @@ func (c *CareAddress) Validate(area ServiceArea) error {
 	if !area.Contains(c.Location) {
 		return Invalid("lat", "The pin must be inside the service area.")
 	}
-	if c.PreferredLanguage == "" {
+	switch c.PreferredLanguage {
+	case "":
 		c.PreferredLanguage = "ru"
+	case "kk", "ru", "en":
+	default:
+		return Invalid("preferred_language", "Language must be kk, ru or en.")
+	}
+	if len(c.Phone) > 40 || len(c.Entrance) > 20 || len(c.Floor) > 20 || len(c.Flat) > 20 {
+		return Invalid("phone", "Phone, entrance, floor or flat is too long.")
 	}
 	for _, n := range c.Needs {
 		if n != NeedSnow && n != NeedFood {

@@ -1,5 +1,7 @@
 package dispatch
 
+import "slices"
+
 // Who may see which routes. Planners (ActPlan) see every route of every
 // team, drafts included. A team lead sees only their own team's routes once
 // published: drafts are the dispatcher's working copy and may still change
@@ -7,6 +9,10 @@ package dispatch
 
 // leadRouteStatuses are the statuses of the routes a team lead may see.
 var leadRouteStatuses = []RouteStatus{RoutePublished, RouteInProgress, RouteFinished}
+
+// TeamRouteStatuses are the statuses of the routes a team sees as its own:
+// published, started and finished (never drafts or cancelled routes).
+func TeamRouteStatuses() []RouteStatus { return slices.Clone(leadRouteStatuses) }
 
 // ScopeRouteFilter returns f narrowed to the routes u may see: unchanged for
 // planners; for a team lead, the lead's team and the published, started and
@@ -31,7 +37,7 @@ func ScopeRouteFilter(u *User, f RouteFilter) (RouteFilter, error) {
 	}
 	team := *u.TeamID
 	f.TeamID = &team
-	f.Statuses = leadRouteStatuses
+	f.Statuses = TeamRouteStatuses()
 	return f, nil
 }
 

@@ -252,16 +252,10 @@ func (in careInput) care(id int64) (*dispatch.CareAddress, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch in.PreferredLanguage {
-	case "", "kk", "ru", "en":
-	default:
-		return nil, dispatch.Invalid("preferred_language", "Language must be kk, ru or en.")
-	}
-	if len(in.Phone) > 40 || len(in.Entrance) > 20 || len(in.Floor) > 20 || len(in.Flat) > 20 {
-		return nil, dispatch.Invalid("phone", "Phone, entrance, floor or flat is too long.")
-	}
-	c := &dispatch.CareAddress{ID: id, FullName: in.FullName, Phone: strings.TrimSpace(in.Phone), AddressText: in.Address,
-		Entrance: strings.TrimSpace(in.Entrance), Floor: strings.TrimSpace(in.Floor), Flat: strings.TrimSpace(in.Flat),
+	// The rules of a care address live in dispatch.CareAddress.Validate,
+	// which the store applies.
+	c := &dispatch.CareAddress{ID: id, FullName: in.FullName, Phone: in.Phone, AddressText: in.Address,
+		Entrance: in.Entrance, Floor: in.Floor, Flat: in.Flat,
 		Location: pt, PreferredLanguage: in.PreferredLanguage, Needs: in.Needs, Immobile: in.Immobile,
 		MobilityNotes: in.MobilityNotes, AccessNotes: in.AccessNotes, Consent: in.Consent, Active: in.Active == nil || *in.Active}
 	return c, nil

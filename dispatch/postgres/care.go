@@ -48,6 +48,12 @@ func (db *DB) CreateCareAddress(ctx context.Context, actor *dispatch.User, c *di
 	if err := dispatch.Require(actor, dispatch.ActEditCare); err != nil {
 		return err
 	}
+	if err := c.Validate(dispatch.AstanaArea); err != nil {
+		return err
+	}
+	if c.Needs == nil {
+		c.Needs = []string{}
+	}
 	return db.inTx(ctx, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO care_addresses (full_name, phone, address_text, entrance, floor, flat, location,
 			district_id, preferred_language, needs, immobile, mobility_notes, access_notes, consent, active)

@@ -327,3 +327,25 @@ func TestRegistrySaveVersions(t *testing.T) {
 		}
 	})
 }
+
+// TestCreateCareAddressValidates: the store applies the care address rules
+// itself, so no caller (hotline, import, registry) can store a pensioner
+// outside the city or with an unknown language.
+func TestCreateCareAddressValidates(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.MustOpen(t)
+	disp := mustUser(t, db, "disp", dispatch.RoleDispatcher)
+	for name, c := range map[string]*dispatch.CareAddress{
+		"OutsideAstana": {FullName: "Almaty Person", AddressText: "Abay 1", Location: orb.Point{76.9, 43.2}},
+		"Language":      {FullName: "Person", AddressText: "Kenesary 40", Location: orb.Point{71.43, 51.13}, PreferredLanguage: "de"},
+		"NoName":        {AddressText: "Kenesary 40", Location: orb.Point{71.43, 51.13}},
+	} {
+		if err := db.CreateCareAddress(ctx, disp, c); dispatch.ErrorCode(err) != dispatch.EINVALID {
+			t.Errorf("%s: code=%q, want %s", name, dispatch.ErrorCode(err), dispatch.EINVALID)
+		}
+	}
+	var n int
+	if err := db.Pool().QueryRow(ctx, `SELECT count(*) FROM care_addresses`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("care addresses stored=%d err=%v, want 0", n, err)
+	}
+}

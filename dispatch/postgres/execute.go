@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -255,32 +254,16 @@ func (db *DB) FinishRoute(ctx context.Context, actor *dispatch.User, routeID int
 		if done, err := replayUpdate(ctx, tx, in.IdempotencyKey, actionFinish, rt.ID, nil, out); done || err != nil {
 			return err
 		}
-		if err := dispatch.RouteConflict(rt.ID, rt.Status, dispatch.RouteFinished); err != nil {
-			return err
-		}
 		stops, err := execStops(ctx, tx, rt.ID, true)
 		if err != nil {
 			return err
 		}
-		var pending []int64
-		for _, s := range stops {
-			switch s.Status {
-			case dispatch.StopArrived:
-				return dispatch.Errorf(dispatch.ECONFLICT, "The team is still at stop %d (%s); mark it done, not home or no access before finishing.", s.ID, s.AddressText).
-					WithDetail(map[string]any{"stop_id": s.ID})
-			case dispatch.StopPending:
-				pending = append(pending, s.ID)
-			}
-		}
-		if len(pending) > 0 && !in.Force {
-			return dispatch.Errorf(dispatch.ECONFLICT, "Route %d still has %d pending stop(s) (%s); finish with force to remove them and send their requests back to the dispatcher.",
-				rt.ID, len(pending), joinIDs(pending)).WithDetail(map[string]any{"pending_stop_ids": pending})
+		remove, err := dispatch.CheckFinish(rt, stops, in.Force)
+		if err != nil {
+			return err
 		}
 		out.RemovedStopIDs = []int64{}
-		for _, s := range stops {
-			if s.Status != dispatch.StopPending {
-				continue
-			}
+		for _, s := range remove {
 			if _, err := tx.Exec(ctx, `UPDATE stops SET status = 'removed', eta = NULL WHERE id = $1`, s.ID); err != nil {
 				return fmt.Errorf("remove stop id=%d: %w", s.ID, err)
 			}
@@ -324,14 +307,6 @@ func (db *DB) FinishRoute(ctx context.Context, actor *dispatch.User, routeID int
 		return nil, err
 	}
 	return out, nil
-}
-
-func joinIDs(ids []int64) string {
-	parts := make([]string, len(ids))
-	for i, id := range ids {
-		parts[i] = fmt.Sprint(id)
-	}
-	return strings.Join(parts, ", ")
 }
 
 // UpdateStop implements dispatch.ExecuteStore. A stop update on a published
@@ -544,8 +519,9 @@ func (db *DB) FindTeamRoute(ctx context.Context, actor *dispatch.User, teamID in
 	var out *dispatch.TeamRoute
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		rt, err := execScanRoute(tx.QueryRow(ctx, `SELECT `+execRouteColumns+` FROM routes ro
-			WHERE ro.team_id = $1 AND ro.day = $2::date AND ro.status IN ('published', 'in_progress', 'finished')
-			ORDER BY CASE ro.status WHEN 'in_progress' THEN 0 WHEN 'published' THEN 1 ELSE 2 END, ro.id DESC LIMIT 1`, teamID, day))
+			WHERE ro.team_id = $1 AND ro.day = $2::date AND ro.status = ANY($3)
+			ORDER BY CASE ro.status WHEN 'in_progress' THEN 0 WHEN 'published' THEN 1 ELSE 2 END, ro.id DESC LIMIT 1`,
+			teamID, day, dispatch.TeamRouteStatuses()))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return dispatch.Errorf(dispatch.ENOTFOUND, "Team %d has no published route on %s.", teamID, day)
 		} else if err != nil {
