@@ -97,6 +97,9 @@ type HubConfig struct {
 	Linger time.Duration
 	// Logger gets read errors; nil means slog.Default().
 	Logger *slog.Logger
+	// Observe, when set, is told of every batch of events the hub fans
+	// out, before they are queued (the metrics count them and their lag).
+	Observe func(evs []dispatch.Event)
 	// Sessions returns which of the tokens are still live sessions and
 	// their users as stored now (dispatch.AuthStore.LiveSessions); the hub
 	// closes connections whose session ended or whose user's grant changed.
@@ -147,6 +150,8 @@ type Hub struct {
 	// live is the id of the last event fanned out. Only Run stores it;
 	// catching-up writers load it.
 	live atomic.Int64
+	// nClients is len(clients), for readers outside Run (metrics).
+	nClients atomic.Int64
 
 	// Owned by Run.
 	clients map[*client]struct{}
@@ -297,6 +302,10 @@ func (h *Hub) Wake() {
 	}
 }
 
+// Clients returns how many connections are live (caught up and fanned
+// out to).
+func (h *Hub) Clients() int { return int(h.nClients.Load()) }
+
 // LastID returns the id of the last event the hub delivered.
 func (h *Hub) LastID() int64 { return h.live.Load() }
 
@@ -365,6 +374,7 @@ func (h *Hub) add(c *client, cursor int64) bool {
 		return false
 	}
 	h.clients[c] = struct{}{}
+	h.nClients.Store(int64(len(h.clients)))
 	set := h.topics[c.topic]
 	if set == nil {
 		set = make(map[*client]struct{})
@@ -381,6 +391,7 @@ func (h *Hub) remove(c *client, code int, text string) {
 		return
 	}
 	delete(h.clients, c)
+	h.nClients.Store(int64(len(h.clients)))
 	set := h.topics[c.topic]
 	delete(set, c)
 	if len(set) == 0 {
@@ -469,6 +480,9 @@ func (h *Hub) holeFinal(ctx context.Context, next int64) bool {
 func (h *Hub) fanOut(evs []dispatch.Event) {
 	if len(evs) == 0 {
 		return
+	}
+	if h.cfg.Observe != nil {
+		h.cfg.Observe(evs)
 	}
 	all := &message{}
 	_, anyAll := h.topics[TopicDispatch]

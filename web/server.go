@@ -117,6 +117,9 @@ type Services struct {
 	Applications dispatch.ApplicationStore
 	Attendance   dispatch.AttendanceStore
 	Certificates dispatch.CertificateStore
+	// Metrics, when set, counts requests, sockets and events; serve its
+	// MetricsHandler on a separate address. See metrics.go.
+	Metrics *Metrics
 }
 
 // Server is the HTTP front of Qamqor. Build it with NewServer.
@@ -183,7 +186,13 @@ func NewServer(cfg Config, svc Services) (*Server, error) {
 		if svc.Auth != nil {
 			hc.Sessions = svc.Auth.LiveSessions
 		}
+		if svc.Metrics != nil {
+			hc.Observe = svc.Metrics.observeFanOut
+		}
 		s.hub = NewHub(svc.Events, hc)
+		if svc.Metrics != nil {
+			svc.Metrics.wsCount = s.hub.Clients
+		}
 	}
 	s.router = s.routes()
 	return s, nil
@@ -208,6 +217,9 @@ func ParseTrustedProxy(s string) (string, error) {
 // the right group below.
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
+	if s.Metrics != nil {
+		r.Use(s.Metrics.instrument)
+	}
 	r.Use(middleware.RequestID)
 	if len(s.TrustedProxies) > 0 {
 		r.Use(middleware.ClientIPFromXFF(s.TrustedProxies...))

@@ -46,6 +46,7 @@ type Config struct {
 	// (QAMQOR_SIGNING_KEY, 32 bytes in base64); empty means a key generated
 	// and stored in the database on first use. Never logged.
 	SigningSeed []byte
+	MetricsAddr string // QAMQOR_METRICS_ADDR, where /metrics is served; empty: off
 }
 
 // DefaultDatabaseURL is the database `make db` creates.
@@ -81,6 +82,7 @@ func LoadConfig() (Config, error) {
 	str("QAMQOR_PUBLIC_URL", &c.PublicURL)
 	str("QAMQOR_TILE_URL", &c.TileURL)
 	str("QAMQOR_GRAPH", &c.GraphFile)
+	str("QAMQOR_METRICS_ADDR", &c.MetricsAddr)
 	if v := os.Getenv("QAMQOR_TRUSTED_PROXIES"); v != "" {
 		for _, p := range strings.Split(v, ",") {
 			if strings.TrimSpace(p) == "" {

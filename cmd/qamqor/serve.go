@@ -59,6 +59,7 @@ func runServe(ctx context.Context, args []string) error {
 	rules := dispatch.DefaultPlanRules()
 	planner := &dispatch.Planner{Store: db, Travel: travelFn, Rules: rules}
 
+	metrics := newMetrics(cfg, db)
 	srv, err := web.NewServer(web.Config{
 		Addr:           cfg.Addr,
 		PublicURL:      cfg.PublicURL,
@@ -90,6 +91,7 @@ func runServe(ctx context.Context, args []string) error {
 		Area:         dispatch.AstanaArea,
 		Ready:        func(ctx context.Context) error { return db.Pool().Ping(ctx) },
 		Logger:       logger,
+		Metrics:      metrics,
 	})
 	if err != nil {
 		return err
@@ -116,6 +118,11 @@ func runServe(ctx context.Context, args []string) error {
 		defer scancel()
 		jobsStopped <- jobs.Stop(sctx)
 	}()
+	if metrics != nil {
+		if err := serveMetrics(ctx, cfg.MetricsAddr, metrics, logger); err != nil {
+			return err
+		}
+	}
 	if hub := srv.Hub(); hub != nil {
 		go func() {
 			report := func(err error) { logger.Warn("listen for events", "err", err) }
