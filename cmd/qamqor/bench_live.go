@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
@@ -21,6 +23,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/paulmach/orb"
 	"github.com/qamqor/qamqor/dispatch"
 	"github.com/qamqor/qamqor/dispatch/postgres"
 	"github.com/qamqor/qamqor/web"
@@ -41,14 +44,20 @@ const (
 
 // runBenchLive implements
 //
-//	qamqor bench live [--clients 5000] [--rate 100] [--duration 20s]
+//	qamqor bench live [--clients 5000] [--dispatchers N] [--teams T] [--rate 100] [--duration 20s]
 //
 // It runs the real /ws handler and live hub on 127.0.0.1:0 over a scratch
 // schema of DATABASE_URL (dropped afterwards; the data of `make run` is
-// never touched), logs --clients WebSocket clients in as one dispatcher
-// (topic "dispatch": every event reaches every client), then commits --rate
-// events per second for --duration through the real store path (INSERT and
-// pg_notify in one transaction). Each client measures commit → receipt.
+// never touched). Without --teams every one of --clients WebSocket clients
+// is logged in as one dispatcher (topic "dispatch": every event reaches
+// every client). With --teams T, T real teams with a team lead each are
+// created; --dispatchers clients subscribe to "dispatch" and the others,
+// logged in as the team leads, are spread evenly over the T "team:<id>"
+// topics; event i belongs to team i mod T, so it goes to that team's
+// topic and to dispatch. Then --rate events per second are committed for
+// --duration through the real store path (INSERT and pg_notify in one
+// transaction). Each client measures commit → receipt; lost counts the
+// deliveries its topics should have had and did not.
 // The clients run in a child process (this binary re-executed with the
 // hidden --client-process flag), so the server process holds only the
 // server; --in-process runs them in the server's process instead.
@@ -60,6 +69,8 @@ func runBenchLive(ctx context.Context, args []string) error {
 	nClients := fs.Int("clients", 5000, "WebSocket clients")
 	rate := fs.Int("rate", 100, "events committed per second")
 	duration := fs.Duration("duration", 20*time.Second, "how long to commit events")
+	nDisp := fs.Int("dispatchers", 0, "clients on the dispatch topic (with --teams; without, every client)")
+	nTeams := fs.Int("teams", 0, "teams; the clients that are not dispatchers are their team leads")
 	// Hidden: a CPU profile of the server process during the event phase;
 	// clients in the server's process; the child process's mode.
 	cpuProfile := fs.String("cpuprofile", "", "")
@@ -72,9 +83,19 @@ func runBenchLive(ctx context.Context, args []string) error {
 	if *nClients < 1 || *rate < 1 || *duration <= 0 {
 		return fmt.Errorf("bench live: --clients, --rate and --duration must be positive: %w", errUsage)
 	}
+	if *nTeams < 0 || *nDisp < 0 || *nDisp > *nClients || (*nTeams == 0 && *nDisp != 0 && *nDisp != *nClients) || (*nTeams > 0 && *nDisp == *nClients) {
+		return fmt.Errorf("bench live: --dispatchers must be at most --clients, and below it with --teams (team leads need sockets); without --teams every client is a dispatcher: %w", errUsage)
+	}
+	if *nTeams == 0 {
+		*nDisp = *nClients
+	}
 	nEvents := int(int64(*rate) * int64(*duration) / int64(time.Second))
 	if *clientURL != "" {
-		return runBenchLiveClients(ctx, *clientURL, os.Getenv(benchLiveTokenEnv), *nClients, *first, nEvents)
+		var groups []liveGroup
+		if err := json.Unmarshal([]byte(os.Getenv(benchLiveGroupsEnv)), &groups); err != nil {
+			return fmt.Errorf("bench live client process: %s: %w", benchLiveGroupsEnv, err)
+		}
+		return runBenchLiveClients(ctx, *clientURL, groups, *first, nEvents)
 	}
 	cfg, err := LoadConfig()
 	if err != nil {
@@ -95,6 +116,10 @@ func runBenchLive(ctx context.Context, args []string) error {
 		return err
 	}
 	token, _, err := db.CreateSession(ctx, disp.ID, time.Hour)
+	if err != nil {
+		return err
+	}
+	teamIDs, leadTokens, err := createBenchTeams(ctx, db, *nTeams)
 	if err != nil {
 		return err
 	}
@@ -119,7 +144,8 @@ func runBenchLive(ctx context.Context, args []string) error {
 		return err
 	}
 	firstID := last + 1 // the bench is the only writer in its schema
-	url := "ws://" + ln.Addr().String() + "/ws?topic=dispatch"
+	base := "ws://" + ln.Addr().String() + "/ws"
+	groups := liveGroups(*nClients, *nDisp, token, teamIDs, leadTokens, firstID, nEvents)
 
 	rssBefore := rssBytes()
 	t0 := time.Now()
@@ -128,13 +154,13 @@ func runBenchLive(ctx context.Context, args []string) error {
 		bc := newBenchClients(*nClients, firstID, nEvents)
 		clients = bc
 		defer bc.stop()
-		if err := bc.connect(ctx, url, token); err != nil {
+		if err := bc.connect(ctx, base, groups); err != nil {
 			return err
 		}
 		runtime.GC()
 		time.Sleep(500 * time.Millisecond) // let the hand-shake garbage go
 	} else {
-		child, err := startBenchChild(ctx, url, token, *nClients, firstID, *rate, *duration)
+		child, err := startBenchChild(ctx, base, groups, *nClients, firstID, *rate, *duration)
 		if err != nil {
 			return err
 		}
@@ -163,7 +189,7 @@ func runBenchLive(ctx context.Context, args []string) error {
 	commits := make([]atomic.Int64, nEvents)
 	clients.setCommits(commits)
 	tw := time.Now()
-	if err := commitBenchEvents(ctx, db, *rate, firstID, commits); err != nil {
+	if err := commitBenchEvents(ctx, db, *rate, firstID, teamIDs, commits); err != nil {
 		return err
 	}
 	writeTime := time.Since(tw)
@@ -175,7 +201,13 @@ func runBenchLive(ctx context.Context, args []string) error {
 	stopServe()
 	<-served
 
-	want := int64(nEvents) * int64(connected)
+	want := int64(0)
+	for _, g := range groups {
+		want += int64(g.N) * int64(g.Events)
+	}
+	if connected != *nClients {
+		return fmt.Errorf("bench live: %d of %d clients connected", connected, *nClients)
+	}
 	fmt.Println("clients,events,delivered,lost,p50_ms,p99_ms,rss_mb")
 	fmt.Printf("%d,%d,%d,%d,%.1f,%.1f,%.0f\n", connected, nEvents, res.delivered, want-res.delivered,
 		res.p50, res.p99, float64(rssServer+res.rss)/(1<<20))
@@ -195,9 +227,95 @@ func runBenchLive(ctx context.Context, args []string) error {
 	return nil
 }
 
-// benchLiveTokenEnv passes the session token to the client process (not on
-// its command line).
-const benchLiveTokenEnv = "QAMQOR_BENCH_LIVE_TOKEN"
+// benchLiveGroupsEnv passes the client groups, with their session tokens,
+// to the client process (not on its command line).
+const benchLiveGroupsEnv = "QAMQOR_BENCH_LIVE_GROUPS"
+
+// liveGroup is a set of clients on one topic with one session.
+type liveGroup struct {
+	Topic  string `json:"topic"`
+	Token  string `json:"token"`
+	N      int    `json:"n"`
+	Events int    `json:"events"` // events the topic receives
+	Last   int64  `json:"last"`   // id of the last of them (first-1: none)
+}
+
+// liveGroups plans the clients: nDisp on dispatch (every event), the rest
+// spread evenly over the teams' topics; event i (id first+i) belongs to
+// team i mod len(teamIDs).
+func liveGroups(clients, nDisp int, dispToken string, teamIDs []int64, leadTokens []string, first int64, events int) []liveGroup {
+	var gs []liveGroup
+	if nDisp > 0 {
+		gs = append(gs, liveGroup{Topic: "dispatch", Token: dispToken, N: nDisp, Events: events, Last: first + int64(events) - 1})
+	}
+	t := len(teamIDs)
+	rest := clients - nDisp
+	for k := 0; k < t; k++ {
+		n := rest / t
+		if k < rest%t {
+			n++
+		}
+		g := liveGroup{Topic: "team:" + strconv.FormatInt(teamIDs[k], 10), Token: leadTokens[k], N: n, Last: first - 1}
+		if k < events {
+			g.Events = (events-1-k)/t + 1
+			g.Last = first + int64(k+(g.Events-1)*t)
+		}
+		if n > 0 {
+			gs = append(gs, g)
+		}
+	}
+	return gs
+}
+
+// createBenchTeams creates n teams, each with a team lead user and a
+// session, and returns the team ids and the leads' session tokens.
+func createBenchTeams(ctx context.Context, db *postgres.DB, n int) ([]int64, []string, error) {
+	if n == 0 {
+		return nil, nil, nil
+	}
+	admin := &dispatch.User{Username: "bench-admin", Role: dispatch.RoleAdmin}
+	if err := db.CreateUser(ctx, admin, "bench-password"); err != nil {
+		return nil, nil, err
+	}
+	org := &dispatch.Organisation{Name: "Bench HQ", Kind: "headquarters"}
+	if err := db.SaveOrganisation(ctx, admin, org); err != nil {
+		return nil, nil, err
+	}
+	ids := make([]int64, n)
+	tokens := make([]string, n)
+	for i := range n {
+		t := &dispatch.Team{Name: fmt.Sprintf("Team %03d", i), OrganisationID: org.ID, Base: orb.Point{71.43, 51.13},
+			CapacityPackages: 10, ShiftStart: "09:00", ShiftEnd: "17:00", Active: true}
+		if err := db.SaveTeam(ctx, admin, t); err != nil {
+			return nil, nil, fmt.Errorf("team %d: %w", i, err)
+		}
+		ids[i] = t.ID
+	}
+	// Team lead accounts (bcrypt makes each take a while: a few at once).
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	sem := make(chan struct{}, 4)
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			lead := &dispatch.User{Username: fmt.Sprintf("bench-lead-%d", i), FullName: fmt.Sprintf("Lead %d", i), Role: dispatch.RoleTeamLead, TeamID: &ids[i]}
+			if err := db.CreateUser(ctx, lead, "bench-password"); err != nil {
+				errs[i] = err
+				return
+			}
+			tokens[i], _, errs[i] = db.CreateSession(ctx, lead.ID, time.Hour)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, nil, fmt.Errorf("team lead %d: %w", i, err)
+		}
+	}
+	return ids, tokens, nil
+}
 
 // benchLiveSide is the client side of the bench, in this process or in a
 // child process.
@@ -236,26 +354,46 @@ type benchClients struct {
 // (lastID aside, which finish polls); they are read after the reader ends.
 type benchClient struct {
 	conn   *websocket.Conn
+	want   int64 // id of the last event its topic receives
 	lastID atomic.Int64
 	count  int64
 	dups   int64
-	recv   []uint32 // by event id - first: µs after base plus one; 0 not received
+	// recv holds one entry per received event: (event id - first) << 32 |
+	// (µs after base plus one).
+	recv []uint64
 }
 
 func newBenchClients(n int, first int64, events int) *benchClients {
 	return &benchClients{first: first, events: events, base: time.Now().UnixNano(), list: make([]*benchClient, 0, n)}
 }
 
-// connect logs n clients in, a bounded number at a time, and starts their
-// readers once each has its hello.
-func (bc *benchClients) connect(ctx context.Context, url, token string) error {
+// connect logs the clients of groups in (base is the ws:// URL of /ws), a
+// bounded number at a time, and starts their readers once each has its
+// hello.
+func (bc *benchClients) connect(ctx context.Context, base string, groups []liveGroup) error {
 	n := cap(bc.list)
 	ctx, cancel := context.WithTimeout(ctx, benchLiveConnect)
 	defer cancel()
 	dialer := &websocket.Dialer{ReadBufferSize: 4096, WriteBufferSize: 256, HandshakeTimeout: 30 * time.Second}
-	hdr := http.Header{}
-	hdr.Set("Cookie", web.SessionCookie+"="+token)
-	hdr.Set("Origin", "http://"+strings.TrimPrefix(strings.TrimSuffix(url, "/ws?topic=dispatch"), "ws://"))
+	origin := "http://" + strings.TrimPrefix(strings.TrimSuffix(base, "/ws"), "ws://")
+	type spec struct {
+		url  string
+		hdr  http.Header
+		want int64
+		cap  int
+	}
+	var specs []spec
+	for _, g := range groups {
+		hdr := http.Header{}
+		hdr.Set("Cookie", web.SessionCookie+"="+g.Token)
+		hdr.Set("Origin", origin)
+		for range g.N {
+			specs = append(specs, spec{base + "?topic=" + g.Topic, hdr, g.Last, g.Events})
+		}
+	}
+	if len(specs) != n {
+		return fmt.Errorf("bench live: %d client specs for %d clients", len(specs), n)
+	}
 	clients := make([]*benchClient, n)
 	var (
 		wg    sync.WaitGroup
@@ -268,7 +406,7 @@ func (bc *benchClients) connect(ctx context.Context, url, token string) error {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			conn, _, err := dialer.DialContext(ctx, url, hdr)
+			conn, _, err := dialer.DialContext(ctx, specs[i].url, specs[i].hdr)
 			if err == nil {
 				_, _, err = conn.ReadMessage() // hello
 			}
@@ -278,7 +416,7 @@ func (bc *benchClients) connect(ctx context.Context, url, token string) error {
 				errMu.Unlock()
 				return
 			}
-			c := &benchClient{conn: conn, recv: make([]uint32, bc.events)}
+			c := &benchClient{conn: conn, want: specs[i].want, recv: make([]uint64, 0, specs[i].cap)}
 			clients[i] = c
 			bc.readers.Add(1)
 			go func() {
@@ -310,9 +448,8 @@ func (bc *benchClients) finish(commits []atomic.Int64) (benchLiveResult, error) 
 
 // waitAll waits until every client has the last event or until deadline.
 func (bc *benchClients) waitAll(deadline time.Time) {
-	lastID := bc.first + int64(bc.events) - 1
 	for _, c := range bc.list {
-		for c.lastID.Load() < lastID && time.Now().Before(deadline) {
+		for c.lastID.Load() < c.want && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
@@ -336,10 +473,8 @@ func (bc *benchClients) result(commits []int64) benchLiveResult {
 	for _, c := range bc.list {
 		r.delivered += c.count
 		r.dups += c.dups
-		for i, at := range c.recv {
-			if at == 0 {
-				continue
-			}
+		for _, e := range c.recv {
+			i, at := int(e>>32), uint32(e)
 			recvNs := bc.base + int64(at-1)*1000
 			us := int64(0)
 			if commits[i] != 0 {
@@ -406,8 +541,8 @@ func (c *benchClient) read(first, base int64) {
 			}
 			last = id
 			c.count++
-			if i := id - first; i >= 0 && i < int64(len(c.recv)) {
-				c.recv[i] = at
+			if i := id - first; i >= 0 && i < math.MaxUint32 {
+				c.recv = append(c.recv, uint64(i)<<32|uint64(at))
 			}
 		}
 		c.lastID.Store(last)
@@ -440,15 +575,19 @@ type benchChild struct {
 	out *bufio.Scanner
 }
 
-func startBenchChild(ctx context.Context, url, token string, n int, first int64, rate int, duration time.Duration) (*benchChild, error) {
+func startBenchChild(ctx context.Context, base string, groups []liveGroup, n int, first int64, rate int, duration time.Duration) (*benchChild, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, exe, "bench", "live", "--client-process", url,
+	gj, err := json.Marshal(groups)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, exe, "bench", "live", "--client-process", base,
 		"--clients", strconv.Itoa(n), "--first", strconv.FormatInt(first, 10),
 		"--rate", strconv.Itoa(rate), "--duration", duration.String())
-	cmd.Env = append(os.Environ(), benchLiveTokenEnv+"="+token)
+	cmd.Env = append(os.Environ(), benchLiveGroupsEnv+"="+string(gj))
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -523,13 +662,17 @@ func (b *benchChild) kill() {
 }
 
 // runBenchLiveClients is the client process of bench live.
-func runBenchLiveClients(ctx context.Context, url, token string, n int, first int64, events int) error {
+func runBenchLiveClients(ctx context.Context, base string, groups []liveGroup, first int64, events int) error {
+	n := 0
+	for _, g := range groups {
+		n += g.N
+	}
 	if err := raiseFileLimit(uint64(n + 256)); err != nil {
 		return err
 	}
 	bc := newBenchClients(n, first, events)
 	defer bc.stop()
-	if err := bc.connect(ctx, url, token); err != nil {
+	if err := bc.connect(ctx, base, groups); err != nil {
 		return err
 	}
 	runtime.GC()
@@ -550,11 +693,12 @@ func runBenchLiveClients(ctx context.Context, url, token string, n int, first in
 
 // commitBenchEvents commits len(commits) events at rate per second, one
 // transaction each, and stores the time each commit returned; the events
-// must get the ids first, first+1, ...
-func commitBenchEvents(ctx context.Context, db *postgres.DB, rate int, first int64, commits []atomic.Int64) error {
+// must get the ids first, first+1, ... Event i belongs to team
+// teamIDs[i mod len(teamIDs)] (to team 1, which has no clients, without
+// teams).
+func commitBenchEvents(ctx context.Context, db *postgres.DB, rate int, first int64, teamIDs []int64, commits []atomic.Int64) error {
 	interval := time.Second / time.Duration(rate)
 	start := time.Now()
-	team := int64(1)
 	for i := range commits {
 		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
 			select {
@@ -564,6 +708,10 @@ func commitBenchEvents(ctx context.Context, db *postgres.DB, rate int, first int
 			}
 		}
 		payload := map[string]any{"request_id": 100000 + i, "status": "assigned", "route_id": 42, "eta": "2025-01-20T09:30:00Z", "lat": 51.1282, "lon": 71.4304}
+		team := int64(1)
+		if len(teamIDs) > 0 {
+			team = teamIDs[i%len(teamIDs)]
+		}
 		id, err := db.AppendEvent(ctx, dispatch.EventStopUpdated, "stop", int64(i+1), &team, payload)
 		if err != nil {
 			return err
