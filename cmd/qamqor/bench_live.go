@@ -101,7 +101,13 @@ func runBenchLive(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := raiseFileLimit(uint64(2**nClients + 256)); err != nil {
+	// The server holds one descriptor per client; in-process clients hold
+	// their own too (the child process raises its own limit).
+	need := uint64(*nClients + 256)
+	if *inProcess {
+		need += uint64(*nClients)
+	}
+	if err := raiseFileLimit(need); err != nil {
 		return err
 	}
 
