@@ -174,5 +174,7 @@ func (h *Hub) checkSessions(ctx context.Context) {
 		}
 		return
 	}
-	h.endWhere(func(c *client) bool { return !c.owner.user.SameGrant(live[c.owner.token]) })
+	// Only sockets whose token was checked: one opened while the query
+	// ran is not in live and must wait for the next check.
+	h.endWhere(func(c *client) bool { return seen[c.owner.token] && !c.owner.user.SameGrant(live[c.owner.token]) })
 }
