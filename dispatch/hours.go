@@ -257,6 +257,9 @@ type VolunteerHours struct {
 	Visits         int        `json:"visits"`
 	Routes         int        `json:"routes"`
 	Days           []DayHours `json:"days,omitempty"`
+	// RouteIDs are the confirmed routes counted (checked in on a day of
+	// the range).
+	RouteIDs []int64 `json:"-"`
 }
 
 // AttendanceStore keeps attendance and computes verified hours with

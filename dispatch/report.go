@@ -117,14 +117,12 @@ type AlertsReport struct {
 	MedianMinutes *float64    `json:"median_minutes"`
 }
 
-// HoursRow is the time one volunteer (or one organisation's volunteers
-// together) spent on finished routes.
-//
-// Every volunteer on a route's roster (route_members: those ticked present
-// at the start) is credited with finished_at − started_at of that route.
-// Only routes with status finished and both times set count, by the route's
-// day. Seconds is exact (whole seconds, truncated per route); Minutes is
-// Seconds / 60 rounded down; Hours is Seconds / 3600 rounded to two decimals.
+// HoursRow is the verified time one volunteer (or one organisation's
+// volunteers together) gave, by the rule of VerifiedHours: confirmed
+// attendance only, overlapping routes counted once, each Astana day capped
+// at MaxHoursPerDay. Routes counts the confirmed routes checked in on a day
+// of the range (distinct routes for an organisation). Seconds is exact;
+// Minutes is Seconds / 60 rounded down; Hours is FormatHours(Seconds).
 type HoursRow struct {
 	ID      int64       `json:"id"`
 	Name    string      `json:"name"`

@@ -262,19 +262,22 @@ func hoursFor(ctx context.Context, tx pgx.Tx, r dispatch.ReportRange, orgID *int
 		x.h.Seconds, x.h.Days = dispatch.VerifiedHours(x.rows, r)
 		x.h.Visits = dispatch.CountVisits(x.rows, stops, r)
 		x.h.Hours = dispatch.FormatHours(x.h.Seconds)
-		x.h.Routes = countedRoutes(x.rows, r)
+		x.h.RouteIDs = countedRoutes(x.rows, r)
+		x.h.Routes = len(x.h.RouteIDs)
 		out = append(out, x.h)
 	}
 	return out, nil
 }
 
-// countedRoutes counts the confirmed routes with a check-in on a day of r.
-func countedRoutes(rows []dispatch.Attendance, r dispatch.ReportRange) int {
+// countedRoutes are the confirmed routes with a check-in on a day of r.
+func countedRoutes(rows []dispatch.Attendance, r dispatch.ReportRange) []int64 {
 	seen := map[int64]bool{}
+	var out []int64
 	for _, a := range rows {
-		if a.Confirmed && a.CheckOut != nil && !a.CheckIn.Before(r.Start()) && a.CheckIn.Before(r.End()) {
+		if a.Confirmed && a.CheckOut != nil && !a.CheckIn.Before(r.Start()) && a.CheckIn.Before(r.End()) && !seen[a.RouteID] {
 			seen[a.RouteID] = true
+			out = append(out, a.RouteID)
 		}
 	}
-	return len(seen)
+	return out
 }

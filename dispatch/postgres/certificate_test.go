@@ -2,6 +2,8 @@ package postgres_test
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -282,5 +284,44 @@ func TestSigningKeyFromSeed(t *testing.T) {
 	}
 	if id3 == id1 || pub3.Equal(pub1) {
 		t.Errorf("configured seed did not replace the generated key")
+	}
+}
+
+func TestExportHours(t *testing.T) {
+	ctx := context.Background()
+	f := newHoursFixture(t)
+	admin := &dispatch.User{ID: 1, Role: dispatch.RoleAdmin, Active: true}
+	rng := mustRange(t, "2026-01-12", "2026-01-15")
+	tab, err := f.db.Export(ctx, admin, dispatch.ExportHours, dispatch.ExportFilter{Range: &rng})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(tab.Columns, ","); got != "volunteer_id,volunteer,organisation_id,organisation,from,to,routes,visits,seconds,hours" {
+		t.Fatalf("columns %s", got)
+	}
+	want := map[int64]bool{f.v: true, f.w: true}
+	for _, row := range tab.Rows {
+		id, _ := strconv.ParseInt(row[0], 10, 64)
+		if !want[id] {
+			t.Errorf("unexpected row %q", row)
+			continue
+		}
+		delete(want, id)
+		sec, visits := f.independentHours(id, "2026-01-12", "2026-01-15")
+		if row[8] != strconv.FormatInt(sec, 10) || row[7] != strconv.Itoa(visits) || row[9] != dispatch.FormatHours(sec) {
+			t.Errorf("row %q, want seconds %d visits %d", row, sec, visits)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("missing volunteers %v", want)
+	}
+	all, err := f.db.Export(ctx, admin, dispatch.ExportHours, dispatch.ExportFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range all.Rows {
+		if row[4] != "2026-01-11" || row[5] != "2026-01-15" {
+			t.Errorf("all-time export covers %s..%s, want the attendance's days 2026-01-11..2026-01-15", row[4], row[5])
+		}
 	}
 }

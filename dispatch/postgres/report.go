@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/qamqor/qamqor/dispatch"
@@ -130,62 +131,52 @@ func (db *DB) AlertsReport(ctx context.Context, actor *dispatch.User, r dispatch
 // finishedRoutes are the routes whose time counts, with their exact length
 // in whole seconds (extract(epoch) of an interval is numeric, so nothing is
 // lost to floating point before the truncation).
-const finishedRoutes = `WITH r AS (
-	SELECT id, floor(extract(epoch FROM finished_at - started_at))::bigint AS secs
-	FROM routes
-	WHERE status = 'finished' AND started_at IS NOT NULL AND finished_at > started_at
-	  AND day >= $1::date AND day <= $2::date)
-`
-
-// hoursColumns turn the summed seconds into the exact figures of
-// dispatch.HoursRow.
-const hoursColumns = `sum(r.secs)::bigint, div(sum(r.secs), 60)::bigint, round(sum(r.secs)::numeric / 3600, 2)::text`
-
-// HoursReport implements dispatch.ReportStore with the rule documented on
-// dispatch.HoursRow.
+// HoursReport implements dispatch.ReportStore with the verified-hours rule
+// of dispatch.VerifiedHours (confirmed attendance, overlapping routes once,
+// capped per day); a coordinator's report covers their organisation only.
 func (db *DB) HoursReport(ctx context.Context, actor *dispatch.User, r dispatch.ReportRange) (*dispatch.HoursReport, error) {
-	if err := dispatch.Require(actor, dispatch.ActViewReports); err != nil {
+	if err := dispatch.RequireReports(actor); err != nil {
 		return nil, err
 	}
-	from, to := dispatch.LocalDate(r.From), dispatch.LocalDate(r.To)
-	out := &dispatch.HoursReport{}
+	out := &dispatch.HoursReport{Volunteers: []dispatch.HoursRow{}, Organisations: []dispatch.HoursRow{}}
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		out.Volunteers, err = queryHours(ctx, tx, finishedRoutes+`SELECT v.id, v.full_name, o.name, count(*), `+hoursColumns+`
-			FROM r JOIN route_members m ON m.route_id = r.id
-			JOIN volunteers v ON v.id = m.volunteer_id
-			JOIN organisations o ON o.id = v.organisation_id
-			GROUP BY v.id, v.full_name, o.name ORDER BY v.full_name, v.id`, from, to)
+		hours, err := hoursFor(ctx, tx, r, dispatch.ReportScope(actor), nil)
 		if err != nil {
-			return fmt.Errorf("hours by volunteer: %w", err)
+			return fmt.Errorf("hours report: %w", err)
 		}
-		out.Organisations, err = queryHours(ctx, tx, finishedRoutes+`SELECT o.id, o.name, '', count(DISTINCT r.id), `+hoursColumns+`
-			FROM r JOIN route_members m ON m.route_id = r.id
-			JOIN volunteers v ON v.id = m.volunteer_id
-			JOIN organisations o ON o.id = v.organisation_id
-			GROUP BY o.id, o.name ORDER BY o.name, o.id`, from, to)
-		if err != nil {
-			return fmt.Errorf("hours by organisation: %w", err)
+		type orgAcc struct {
+			row    dispatch.HoursRow
+			routes map[int64]bool
 		}
+		orgs := map[int64]*orgAcc{}
+		for _, h := range hours {
+			if len(h.RouteIDs) == 0 {
+				continue
+			}
+			out.Volunteers = append(out.Volunteers, hoursRow(h.VolunteerID, h.Name, h.Organisation, len(h.RouteIDs), h.Seconds))
+			o := orgs[h.OrganisationID]
+			if o == nil {
+				o = &orgAcc{row: dispatch.HoursRow{ID: h.OrganisationID, Name: h.Organisation}, routes: map[int64]bool{}}
+				orgs[h.OrganisationID] = o
+			}
+			o.row.Seconds += h.Seconds
+			for _, id := range h.RouteIDs {
+				o.routes[id] = true
+			}
+		}
+		for _, o := range orgs {
+			out.Organisations = append(out.Organisations, hoursRow(o.row.ID, o.row.Name, "", len(o.routes), o.row.Seconds))
+		}
+		sort.Slice(out.Organisations, func(i, j int) bool {
+			a, b := out.Organisations[i], out.Organisations[j]
+			return a.Name < b.Name || a.Name == b.Name && a.ID < b.ID
+		})
 		return nil
 	})
 	return out, err
 }
 
-func queryHours(ctx context.Context, tx pgx.Tx, q string, args ...any) ([]dispatch.HoursRow, error) {
-	rows, err := tx.Query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (dispatch.HoursRow, error) {
-		var x dispatch.HoursRow
-		var hours string
-		err := row.Scan(&x.ID, &x.Name, &x.Org, &x.Routes, &x.Seconds, &x.Minutes, &hours)
-		x.Hours = json.Number(hours)
-		return x, err
-	})
-	if out == nil {
-		out = []dispatch.HoursRow{}
-	}
-	return out, err
+func hoursRow(id int64, name, org string, routes int, seconds int64) dispatch.HoursRow {
+	return dispatch.HoursRow{ID: id, Name: name, Org: org, Routes: routes, Seconds: seconds, Minutes: seconds / 60,
+		Hours: json.Number(dispatch.FormatHours(seconds))}
 }

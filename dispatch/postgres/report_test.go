@@ -218,27 +218,42 @@ func TestHoursReport(t *testing.T) {
 	org := mustExecID(t, db, `INSERT INTO organisations (name, kind) VALUES ('Jas Otan, "Kömek"', 'volunteer_org') RETURNING id`)
 	other := mustExecID(t, db, `INSERT INTO organisations (name, kind) VALUES ('Other', 'ngo') RETURNING id`)
 	team := mustExecTeam(t, db, org, "Team", 10)
+	team2 := mustExecTeam(t, db, org, "Team 2", 10)
 	a := mustExecVolunteer(t, db, org, team, "Abay A")
 	b := mustExecVolunteer(t, db, org, team, "Bota B")
 	c := mustExecVolunteer(t, db, other, team, "Chingis C")
 	d := func(day, hhmm string) *time.Time { return ptr(at(day, hhmm)) }
+	// route adds a route with the members checked in for its whole length;
+	// confirmed routes count, others do not.
+	route := func(team int64, day string, status dispatch.RouteStatus, start, finish *time.Time, confirmed bool, members ...int64) {
+		id := mustReportRoute(t, db, team, day, status, start, finish, members...)
+		for _, m := range members {
+			mustExecSQL(t, db, `INSERT INTO attendance (route_id, volunteer_id, check_in, check_out) VALUES ($1, $2, $3, $4)`, id, m, start, finish)
+		}
+		if confirmed {
+			mustExecSQL(t, db, `UPDATE routes SET attendance_confirmed_at = finished_at WHERE id = $1`, id)
+		}
+	}
 
 	// 2h30m, a and b present.
-	mustReportRoute(t, db, team, "2026-01-12", dispatch.RouteFinished, d("2026-01-12", "09:00"), d("2026-01-12", "11:30"), a, b)
+	route(team, "2026-01-12", dispatch.RouteFinished, d("2026-01-12", "09:00"), d("2026-01-12", "11:30"), true, a, b)
+	// a also on another team's route inside that time: counted once.
+	route(team2, "2026-01-12", dispatch.RouteFinished, d("2026-01-12", "10:00"), d("2026-01-12", "11:00"), true, a)
 	// 1h15m and 0.7 s (truncated), b ticked absent so only a is on the roster.
-	mustReportRoute(t, db, team, "2026-01-13", dispatch.RouteFinished, d("2026-01-13", "09:00"),
-		ptr(at("2026-01-13", "10:15").Add(700*time.Millisecond)), a)
+	route(team, "2026-01-13", dispatch.RouteFinished, d("2026-01-13", "09:00"), ptr(at("2026-01-13", "10:15").Add(700*time.Millisecond)), true, a)
+	// Finished but not confirmed: counts nothing.
+	route(team, "2026-01-13", dispatch.RouteFinished, d("2026-01-13", "12:00"), d("2026-01-13", "14:00"), false, b)
 	// Still running: counts nothing.
-	mustReportRoute(t, db, team, "2026-01-13", dispatch.RouteInProgress, d("2026-01-13", "12:00"), nil, a, b, c)
-	// Finished but outside the range.
-	mustReportRoute(t, db, team, "2026-01-20", dispatch.RouteFinished, d("2026-01-20", "09:00"), d("2026-01-20", "10:00"), c)
+	route(team, "2026-01-13", dispatch.RouteInProgress, d("2026-01-13", "15:00"), nil, false, a, b, c)
+	// Confirmed but outside the range.
+	route(team, "2026-01-20", dispatch.RouteFinished, d("2026-01-20", "09:00"), d("2026-01-20", "10:00"), true, c)
 
 	rep, err := db.HoursReport(context.Background(), reporter, mustRange(t, "2026-01-12", "2026-01-13"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantV := []dispatch.HoursRow{
-		{ID: a, Name: "Abay A", Org: `Jas Otan, "Kömek"`, Routes: 2, Seconds: 13500, Minutes: 225, Hours: "3.75"},
+		{ID: a, Name: "Abay A", Org: `Jas Otan, "Kömek"`, Routes: 3, Seconds: 13500, Minutes: 225, Hours: "3.75"},
 		{ID: b, Name: "Bota B", Org: `Jas Otan, "Kömek"`, Routes: 1, Seconds: 9000, Minutes: 150, Hours: "2.50"},
 	}
 	if len(rep.Volunteers) != len(wantV) {
@@ -249,8 +264,19 @@ func TestHoursReport(t *testing.T) {
 			t.Errorf("volunteer %d=%+v, want %+v", i, rep.Volunteers[i], wantV[i])
 		}
 	}
-	wantO := dispatch.HoursRow{ID: org, Name: `Jas Otan, "Kömek"`, Routes: 2, Seconds: 22500, Minutes: 375, Hours: "6.25"}
+	wantO := dispatch.HoursRow{ID: org, Name: `Jas Otan, "Kömek"`, Routes: 3, Seconds: 22500, Minutes: 375, Hours: "6.25"}
 	if len(rep.Organisations) != 1 || rep.Organisations[0] != wantO {
 		t.Fatalf("Organisations=%+v, want [%+v]", rep.Organisations, wantO)
 	}
+
+	t.Run("CoordinatorOfOtherOrg", func(t *testing.T) {
+		coord := &dispatch.User{ID: 9, Role: dispatch.RoleCoordinator, OrganisationID: &other, Active: true}
+		rep, err := db.HoursReport(context.Background(), coord, mustRange(t, "2026-01-12", "2026-01-20"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Volunteers) != 1 || rep.Volunteers[0].ID != c {
+			t.Errorf("coordinator of Other sees %+v, want only Chingis C", rep.Volunteers)
+		}
+	})
 }
