@@ -17,6 +17,9 @@ Demo logins (username / password):
   dispatcher  / dispatcher-demo  (dispatcher: live map, planning)
   hotline     / hotline-demo     (hotline operator: intake form)
   lead1       / lead-demo        (team lead of team 1: route on a phone)
+  coord1      / coord-demo       (coordinator of «Жастар еріктілері»: sign-ups, certificates)
+
+Volunteer sign-up (no login): http://localhost:${port}/signup
 
 MSG
 exec bin/qamqor serve --addr "$addr"

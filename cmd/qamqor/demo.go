@@ -77,6 +77,16 @@ func runDemo(ctx context.Context, args []string) error {
 			fmt.Printf("  %-11s %-16s %s\n", l.Username, l.Password, l.Role)
 		}
 	}
+	h, err := db.LoadDemoHistory(ctx, *seed, start)
+	if err != nil {
+		return err
+	}
+	if h == (postgres.HistoryCounts{}) {
+		fmt.Println("demo: the four weeks of history are already loaded; nothing added")
+	} else {
+		fmt.Printf("demo: history of four weeks: %d finished routes, %d visits, %d attendance rows (confirmed), %d welfare alerts (handled)\n",
+			h.Routes, h.Stops, h.Attendance, h.Alerts)
+	}
 	fmt.Printf("demo: done in %s. Map data © OpenStreetMap contributors (ODbL); district boundaries: Astana municipal geoportal, demo use only.\n",
 		time.Since(start).Round(time.Millisecond))
 	return nil

@@ -39,6 +39,9 @@ type Login struct {
 	FullName string
 	// Team is the index in Set.Teams a team lead belongs to, -1 for none.
 	Team int
+	// Org is the index in Set.Organisations the user belongs to (0, the
+	// headquarters, unless set); a coordinator coordinates it.
+	Org int
 }
 
 // Logins are the demo accounts, one per role, with their documented
@@ -49,6 +52,7 @@ var Logins = []Login{
 	{Username: "dispatcher", Password: "dispatcher-demo", Role: dispatch.RoleDispatcher, FullName: "Диспетчер (демо)", Team: -1},
 	{Username: "hotline", Password: "hotline-demo", Role: dispatch.RoleHotline, FullName: "Оператор горячей линии (демо)", Team: -1},
 	{Username: "lead1", Password: "lead-demo", Role: dispatch.RoleTeamLead, FullName: "Лидер команды 1 (демо)", Team: 0},
+	{Username: "coord1", Password: "coord-demo", Role: dispatch.RoleCoordinator, FullName: "Координатор «Жастар еріктілері» (демо)", Team: -1, Org: 1},
 }
 
 // Volunteer is a volunteer of organisation Org (an index in

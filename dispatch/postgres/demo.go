@@ -120,7 +120,7 @@ func loadDemo(ctx context.Context, tx pgx.Tx, set *demo.Set, logins []demo.Login
 		}
 		tag, err := tx.Exec(ctx, `INSERT INTO users (username, password_hash, role, full_name, organisation_id, team_id)
 			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (username) DO NOTHING`,
-			l.Username, string(hash), l.Role, l.FullName, orgIDs[0], team)
+			l.Username, string(hash), l.Role, l.FullName, orgIDs[l.Org], team)
 		if err != nil {
 			return n, translate(err, "User")
 		}

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/qamqor/qamqor/dispatch"
 	"github.com/qamqor/qamqor/dispatch/demo"
@@ -27,7 +28,7 @@ func TestLoadDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := postgres.DemoCounts{Organisations: 12, Volunteers: demo.NumVolunteers, Teams: demo.NumTeams,
-		CareAddresses: demo.NumCareAddresses, Users: 4}
+		CareAddresses: demo.NumCareAddresses, Users: len(demo.Logins)}
 	if n != want {
 		t.Errorf("LoadDemo=%+v, want %+v", n, want)
 	}
@@ -40,7 +41,7 @@ func TestLoadDemo(t *testing.T) {
 	}
 	before := counts()
 	for tbl, want := range map[string]int{"districts": 6, "organisations": 12, "volunteers": demo.NumVolunteers,
-		"teams": demo.NumTeams, "care_addresses": demo.NumCareAddresses, "users": 4} {
+		"teams": demo.NumTeams, "care_addresses": demo.NumCareAddresses, "users": len(demo.Logins)} {
 		if before[tbl] != want {
 			t.Errorf("%s rows=%d, want %d", tbl, before[tbl], want)
 		}
@@ -126,6 +127,49 @@ func TestLoadDemo(t *testing.T) {
 			if after[tbl] != k {
 				t.Errorf("%s rows=%d after the second load, want %d", tbl, after[tbl], k)
 			}
+		}
+	})
+
+	t.Run("History", func(t *testing.T) {
+		now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+		h, err := db.LoadDemoHistory(ctx, demo.DefaultSeed, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Routes != 28*8 || h.Stops < 3*h.Routes || h.Attendance == 0 || h.Alerts == 0 {
+			t.Errorf("history=%+v, want 224 routes with visits, attendance and some alerts", h)
+		}
+		again, err := db.LoadDemoHistory(ctx, demo.DefaultSeed, now)
+		if err != nil || again != (postgres.HistoryCounts{}) {
+			t.Errorf("second LoadDemoHistory=%+v err=%v, want nothing", again, err)
+		}
+		if n := countRows(t, db, "routes"); n != h.Routes {
+			t.Errorf("routes=%d after loading twice, want %d", n, h.Routes)
+		}
+		// The coordinator's organisation has verified hours to certify.
+		coord, err := db.Authenticate(ctx, "coord1", "coord-demo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if coord.Role != dispatch.RoleCoordinator || coord.OrganisationID == nil {
+			t.Fatalf("coord1=%+v, want a coordinator with an organisation", coord)
+		}
+		rng := mustRange(t, "2026-11-08", "2026-12-05")
+		rep, err := db.HoursReport(ctx, coord, rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Volunteers) == 0 {
+			t.Fatal("the coordinator's organisation has no hours in the history")
+		}
+		db.Now = func() time.Time { return now }
+		in := dispatch.CertificateInput{VolunteerID: rep.Volunteers[0].ID, From: "2026-11-08", To: "2026-12-05"}
+		c, err := db.IssueCertificate(ctx, coord, in, rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Seconds != rep.Volunteers[0].Seconds || c.Seconds == 0 || c.Visits == 0 {
+			t.Errorf("certificate %d s %d visits, report %d s; want equal and non-zero", c.Seconds, c.Visits, rep.Volunteers[0].Seconds)
 		}
 	})
 }
