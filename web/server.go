@@ -237,6 +237,7 @@ func (s *Server) routes() chi.Router {
 
 	// Public: health checks and the static assets the login page needs.
 	s.registerHealthRoutes(r)
+	s.registerOpenAPIRoutes(r)
 	s.registerStaticRoutes(r)
 	s.registerServiceWorkerRoutes(r)
 
