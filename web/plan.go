@@ -203,6 +203,9 @@ func (s *Server) handleRoutePublish(w http.ResponseWriter, r *http.Request) {
 type moveInput struct {
 	RouteID  int64 `json:"route_id"`
 	Position int   `json:"position"`
+	// DryRun previews the move: nothing changes; the answer holds the
+	// impacts of the routes it would change, before and after.
+	DryRun bool `json:"dry_run"`
 }
 
 // scheduling is what the stores need to recompute ETAs inside an edit's
@@ -266,12 +269,33 @@ func (s *Server) handleStopMove(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, dispatch.Invalid("route_id", "route_id is required."))
 		return
 	}
+	impacter, canImpact := s.Plan.Routes.(dispatch.RouteImpacter)
+	if in.DryRun {
+		if !canImpact {
+			s.Error(w, r, dispatch.Errorf(codeUnavailable, "Move previews are not available on this server."))
+			return
+		}
+		before, after, err := impacter.PreviewMoveStop(r.Context(), actor, id, in.RouteID, in.Position, edit)
+		if err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"preview": true, "before": before, "after": after})
+		return
+	}
 	changed, err := s.Plan.Routes.MoveStop(r.Context(), actor, id, in.RouteID, in.Position, edit)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	s.writeStopEdit(w, r, id, changed, nil)
+	var extra map[string]any
+	if canImpact {
+		// The consequence of the move, as it now stands.
+		if im, err := impacter.RouteImpacts(r.Context(), changed); err == nil {
+			extra = map[string]any{"impacts": im}
+		}
+	}
+	s.writeStopEdit(w, r, id, changed, extra)
 }
 
 type lockInput struct {

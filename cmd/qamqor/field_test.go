@@ -69,6 +69,7 @@ func TestBrowserField(t *testing.T) {
 	plan := f.planTomorrow(t)
 	t.Run("LeadTomorrow", func(t *testing.T) { f.leadTomorrow(t, plan) })
 	t.Run("LiveAlert", func(t *testing.T) { f.liveAlert(t, plan) })
+	t.Run("DispatcherEdits", func(t *testing.T) { f.dispatcherEdits(t, plan) })
 
 	for _, tb := range br.tabs {
 		if errs := tb.errorsLogged(); len(errs) > 0 {
@@ -428,4 +429,98 @@ func (f *field) liveAlert(t *testing.T, p *dayPlan) {
 		t.Error("the alert bar is not in view")
 	}
 	tb.screenshot("alert", true)
+}
+
+// inView is a JavaScript test that the element matching sel is visible
+// inside the window.
+func inView(sel string) string {
+	return fmt.Sprintf(`(function () { var e = document.querySelector(%q); if (!e) return false; var r = e.getBoundingClientRect();
+		return r.width > 0 && r.height > 0 && r.top >= 0 && r.bottom <= innerHeight && r.left >= 0 && r.right <= innerWidth; })()`, sel)
+}
+
+// Defects 4, 8, 9 and the day of 11: the dispatcher's day survives a
+// reload; a stop move shows its consequence before and a confirmation
+// after; feedback shows where the eye is; the snowfall form has no
+// packages field.
+func (f *field) dispatcherEdits(t *testing.T, p *dayPlan) {
+	tb := f.newTab(t, "dispatcher-edits")
+	tb.setLang(f.base, "ru")
+	tb.loginForm(f.base, "dispatcher", "dispatcher-demo")
+	tb.do("open /dispatch", 30*time.Second, chromedp.Navigate(f.base+"/dispatch"))
+	tb.waitJS("dispatcher map live", `window.qamqorDispatch && qamqorDispatch.ready()`, 20*time.Second)
+	tb.run("choose tomorrow", fmt.Sprintf(`(function () { var d = document.getElementById("f-day"); d.value = %q; d.dispatchEvent(new Event("change", {bubbles: true})); })()`, p.day))
+	tb.waitJS("tomorrow's routes", fmt.Sprintf(`document.querySelector('#routes li[data-route-id="%d"]')`, p.routeID), 10*time.Second)
+	tb.do("reload", 30*time.Second, chromedp.Reload())
+	tb.waitJS("dispatcher map back", `window.qamqorDispatch && qamqorDispatch.ready()`, 20*time.Second)
+	if got := eval[string](tb, `document.getElementById("f-day").value`); got != p.day {
+		t.Errorf("after a reload the day is %s, want %s", got, p.day)
+	}
+	tb.waitJS("tomorrow's routes after the reload", fmt.Sprintf(`document.querySelector('#routes li[data-route-id="%d"]')`, p.routeID), 10*time.Second)
+
+	// Move a pending stop of the route with the most to another route.
+	disp := login(t, f.base, "dispatcher", "dispatcher-demo")
+	var routes []planRoute
+	disp.do("GET", "/api/routes?day="+p.day, nil, nil, http.StatusOK, &routes)
+	var from int64
+	most := 0
+	for _, r := range routes {
+		n := 0
+		for _, s := range r.Stops {
+			if s.Status == "pending" {
+				n++
+			}
+		}
+		if n > most {
+			from, most = r.ID, n
+		}
+	}
+	if from == 0 {
+		t.Fatalf("no route of %s has a pending stop", p.day)
+	}
+	tb.do("expand the route", 10*time.Second, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#routes li[data-route-id="%d"] .name`, from))))
+	tb.waitJS("stops listed", fmt.Sprintf(`document.querySelector('#routes li[data-route-id="%d"] ol.stops li select')`, from), 5*time.Second)
+	sel := fmt.Sprintf(`#routes li[data-route-id="%d"] ol.stops li`, from)
+	target := eval[string](tb, fmt.Sprintf(`(function () { var s = document.querySelector(%q); return s.options.length > 1 ? s.options[1].value : ""; })()`, sel+" select"))
+	if target == "" {
+		t.Fatal("no other route to move the stop to")
+	}
+	tb.run("choose the other route", fmt.Sprintf(`(function () { var s = document.querySelector(%q); s.value = %q; s.dispatchEvent(new Event("change", {bubbles: true})); })()`, sel+" select", target))
+	tb.waitJS("consequence shown before the move", fmt.Sprintf(`(function () { var c = document.querySelector(%q); return c && !c.hidden && /\d\d:\d\d/.test(c.textContent); })()`, sel+" .consequence"), 10*time.Second)
+	before := eval[string](tb, fmt.Sprintf(`document.querySelector(%q).textContent`, sel+" .consequence"))
+	if !strings.Contains(before, "окончание") {
+		t.Errorf("the consequence %q does not say when the routes end", before)
+	}
+	var rt planRoute
+	pending := most
+	tb.do("move", 10*time.Second, chromedp.Click(chromedp.CSS(sel+" .ops button:not(.danger)")))
+	tb.waitJS("move confirmed in view", `Array.from(document.querySelectorAll("#toasts .toast")).some(e => e.textContent.indexOf("Остановка перенесена") >= 0)`, 10*time.Second)
+	if !eval[bool](tb, inView("#toasts .toast")) {
+		t.Error("the move's confirmation is not in view")
+	}
+	if txt := eval[string](tb, `document.getElementById("toasts").textContent`); !regexp.MustCompile(`\d\d:\d\d`).MatchString(txt) {
+		t.Errorf("the confirmation %q does not show the new end time", txt)
+	}
+	disp.do("GET", fmt.Sprintf("/api/routes/%d", from), nil, nil, http.StatusOK, &rt)
+	left := 0
+	for _, s := range rt.Stops {
+		if s.Status == "pending" {
+			left++
+		}
+	}
+	if left != pending-1 {
+		t.Errorf("route %d has %d pending stops after the move, want %d", from, left, pending-1)
+	}
+
+	// The campaign form sits at the bottom of the panel.
+	tb.run("open the campaign form", `(function () { var b = document.getElementById("box-campaign"); b.open = true; b.scrollIntoView(); })()`)
+	tb.run("snowfall", `(function () { var k = document.getElementById("c-kind"); k.value = "snowfall"; k.dispatchEvent(new Event("change", {bubbles: true})); })()`)
+	if eval[bool](tb, `(function () { var l = document.getElementById("c-pack-label"); return l.getBoundingClientRect().height > 0 && getComputedStyle(l).display !== "none"; })()`) {
+		t.Error("the snowfall form asks for packages per address")
+	}
+	tb.run("fill the campaign", fmt.Sprintf(`(function () { document.getElementById("c-snow").value = "12"; document.getElementById("c-day").value = %q; })()`, p.day))
+	tb.do("open the campaign", 10*time.Second, chromedp.Click(chromedp.CSS(`#campaign-form button[type=submit]`)))
+	tb.waitJS("campaign feedback", `Array.from(document.querySelectorAll("#toasts .toast")).some(e => e.textContent.indexOf("Кампания открыта") >= 0)`, 15*time.Second)
+	if !eval[bool](tb, inView("#toasts .toast:last-child")) {
+		t.Error("the campaign's feedback is not in view")
+	}
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -188,6 +189,105 @@ func (db *DB) MoveStop(ctx context.Context, actor *dispatch.User, stopID, toRout
 	}
 	var changed []int64
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		changed, err = db.moveStop(ctx, tx, actor, stopID, toRoute, position, edit)
+		return err
+	})
+	return changed, err
+}
+
+// errPreview ends a preview's transaction: runTx rolls back on any error.
+var errPreview = errors.New("preview: roll back")
+
+// PreviewMoveStop implements dispatch.RouteImpacter: the move runs in a
+// transaction that is always rolled back, with the impacts of the routes
+// it changes read before and after.
+func (db *DB) PreviewMoveStop(ctx context.Context, actor *dispatch.User, stopID, toRoute int64, position int, edit dispatch.StopEdit) (before, after []dispatch.RouteImpact, err error) {
+	if err := dispatch.Require(actor, dispatch.ActPlan); err != nil {
+		return nil, nil, err
+	}
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
+		var from int64
+		if err := tx.QueryRow(ctx, `SELECT route_id FROM stops WHERE id = $1`, stopID).Scan(&from); err != nil {
+			return translate(err, fmt.Sprintf("Stop %d", stopID))
+		}
+		ids := []int64{toRoute}
+		if from != toRoute {
+			ids = append(ids, from)
+		}
+		if before, err = routeImpacts(ctx, tx, ids); err != nil {
+			return err
+		}
+		changed, err := db.moveStop(ctx, tx, actor, stopID, toRoute, position, edit)
+		if err != nil {
+			return err
+		}
+		if after, err = routeImpacts(ctx, tx, changed); err != nil {
+			return err
+		}
+		return errPreview
+	})
+	if errors.Is(err, errPreview) {
+		err = nil
+	}
+	return before, after, err
+}
+
+// RouteImpacts implements dispatch.RouteImpacter.
+func (db *DB) RouteImpacts(ctx context.Context, routeIDs []int64) ([]dispatch.RouteImpact, error) {
+	var out []dispatch.RouteImpact
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		out, err = routeImpacts(ctx, tx, routeIDs)
+		return err
+	})
+	return out, err
+}
+
+// routeImpacts reads each route's pending stops with their ETAs, service
+// minutes and windows, and the team's shift end on the route's day.
+func routeImpacts(ctx context.Context, tx pgx.Tx, routeIDs []int64) ([]dispatch.RouteImpact, error) {
+	out := make([]dispatch.RouteImpact, 0, len(routeIDs))
+	for _, id := range routeIDs {
+		var teamID int64
+		var day, shiftEnd string
+		err := tx.QueryRow(ctx, `SELECT r.team_id, to_char(r.day, 'YYYY-MM-DD'), to_char(t.shift_end, 'HH24:MI')
+			FROM routes r JOIN teams t ON t.id = r.team_id WHERE r.id = $1`, id).Scan(&teamID, &day, &shiftEnd)
+		if err != nil {
+			return nil, translate(err, fmt.Sprintf("Route %d", id))
+		}
+		end, err := dispatch.ShiftEndOn(day, shiftEnd)
+		if err != nil {
+			return nil, fmt.Errorf("shift end route=%d: %w", id, err)
+		}
+		rows, err := tx.Query(ctx, `SELECT s.id, s.eta, rq.service_minutes, rq.window_end
+			FROM stops s JOIN requests rq ON rq.id = s.request_id
+			WHERE s.route_id = $1 AND s.status = 'pending' ORDER BY s.seq, s.id`, id)
+		if err != nil {
+			return nil, fmt.Errorf("read impact stops route=%d: %w", id, err)
+		}
+		var stops []dispatch.ImpactStop
+		for rows.Next() {
+			var s dispatch.ImpactStop
+			if err := rows.Scan(&s.StopID, &s.ETA, &s.ServiceMinutes, &s.WindowEnd); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("scan impact stop route=%d: %w", id, err)
+			}
+			stops = append(stops, s)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("read impact stops route=%d: %w", id, err)
+		}
+		out = append(out, dispatch.RouteImpactOf(id, teamID, end, stops))
+	}
+	return out, nil
+}
+
+// moveStop is MoveStop's work inside tx.
+func (db *DB) moveStop(ctx context.Context, tx pgx.Tx, actor *dispatch.User, stopID, toRoute int64, position int, edit dispatch.StopEdit) ([]int64, error) {
+	var changed []int64
+	err := func() error {
 		s, err := lockStop(ctx, tx, stopID, toRoute)
 		if err != nil {
 			return err
@@ -269,9 +369,11 @@ func (db *DB) MoveStop(ctx context.Context, actor *dispatch.User, stopID, toRout
 			return err
 		}
 		return recomputeIn(ctx, tx, edit.Schedule, changed...)
-	})
+	}()
 	return changed, err
 }
+
+var _ dispatch.RouteImpacter = (*DB)(nil)
 
 // SetStopLocked implements dispatch.RouteStore.
 func (db *DB) SetStopLocked(ctx context.Context, actor *dispatch.User, stopID int64, locked bool, edit dispatch.StopEdit) (int64, error) {

@@ -59,6 +59,11 @@
     "dispatch.alerts_bar": { kk: "Дабылдар", ru: "Тревоги", en: "Welfare alerts" },
     "dispatch.alert_show": { kk: "Көрсету", ru: "Показать", en: "Show" },
     "dispatch.close": { kk: "Жабу", ru: "Закрыть", en: "Close" },
+    "dispatch.moved": { kk: "Аялдама жылжытылды.", ru: "Остановка перенесена.", en: "Stop moved." },
+    "dispatch.if_moved": { kk: "Жылжытсаңыз:", ru: "Если перенести:", en: "If moved:" },
+    "dispatch.over_shift": { kk: "ауысымнан {min} мин артық", ru: "на {min} мин позже конца смены", en: "{min} min past the shift" },
+    "dispatch.windows_missed": { kk: "{n} уақыт аралығы өтіп кетеді", ru: "пропущено окон: {n}", en: "{n} time window(s) missed" },
+    "dispatch.in_shift": { kk: "ауысымға сияды", ru: "в пределах смены", en: "within the shift" },
     "dispatch.alerts_empty": { kk: "Ашық дабыл жоқ.", ru: "Открытых тревог нет.", en: "No open alerts." },
     "dispatch.handle": { kk: "Шешілді", ru: "Обработано", en: "Handled" },
     "dispatch.handle_note": { kk: "Не істелді?", ru: "Что сделано?", en: "What was done?" },
@@ -555,6 +560,11 @@
     return api("POST", "/api/stops/" + stopID + "/" + what, body, headers).then(function (res) {
       (res.changed_routes || [res.route_id]).concat(changed || []).forEach(reloadRoute);
       debounce("requests", 800, function () { loadRequests().catch(fail); });
+      if (what === "move") {
+        var over = (res.impacts || []).some(function (im) { return im.over_shift_min > 0 || (im.missed_windows || []).length; });
+        notice(t("dispatch.moved") + (res.impacts && res.impacts.length ? "\n" + impactsText(null, res.impacts) : ""), !over);
+      }
+      return res;
     }, function (err) {
       if (err.status !== 412) return fail(err);
       (changed || []).forEach(reloadRoute);
@@ -587,6 +597,42 @@
   }
 
   var dragStop = null;
+
+  // impactsText says, per route, when its last visit ends, how far past
+  // the shift and how many windows are missed; with before, as "was → now".
+  function impactsText(before, after) {
+    var was = {};
+    (before || []).forEach(function (im) { was[im.route_id] = im; });
+    return (after || []).map(function (im) {
+      var b = was[im.route_id];
+      var end = (b && b.ends_at && b.ends_at !== im.ends_at ? fmtTime(b.ends_at) + " → " : "") + (im.ends_at ? fmtTime(im.ends_at) : "—");
+      var parts = [teamName(im.team_id) + ": " + t("dispatch.eta_end") + " " + end];
+      parts.push(im.over_shift_min > 0 ? "⚠ " + tf("dispatch.over_shift", { min: im.over_shift_min }) : t("dispatch.in_shift"));
+      var missed = (im.missed_windows || []).length;
+      if (missed) parts.push("⚠ " + tf("dispatch.windows_missed", { n: missed }));
+      return parts.join(", ");
+    }).join("\n");
+  }
+
+  // previewMove shows in box what moving stop s would do, before the
+  // dispatcher confirms it.
+  var previewSeq = 0;
+  function previewMove(s, routeID, position, box) {
+    var seq = ++previewSeq;
+    var v = stopVersion(s.id);
+    api("POST", "/api/stops/" + s.id + "/move", { route_id: routeID, position: position, dry_run: true }, v ? { "If-Match": '"' + v + '"' } : undefined).then(function (res) {
+      if (seq !== previewSeq) return;
+      box.textContent = t("dispatch.if_moved") + "\n" + impactsText(res.before, res.after);
+      var bad = (res.after || []).some(function (im) { return im.over_shift_min > 0 || (im.missed_windows || []).length; });
+      box.classList.toggle("bad", bad);
+      box.hidden = false;
+    }, function (err) {
+      if (seq !== previewSeq) return;
+      box.textContent = err.message;
+      box.classList.add("bad");
+      box.hidden = false;
+    });
+  }
 
   function stopItem(rt, s, index) {
     var li = el("li");
@@ -647,9 +693,20 @@
     mv.type = "button";
     mv.addEventListener("click", function () {
       var n = parseInt(pos.value, 10);
+      cons.hidden = true;
       postStop(s.id, "move", { route_id: Number(sel.value), position: n > 0 ? n : 1 }, [rt.id]);
     });
     ops.appendChild(mv);
+    // The consequence shows as soon as a target is chosen, before Move.
+    var cons = el("div", "consequence");
+    cons.setAttribute("aria-live", "polite");
+    cons.hidden = true;
+    var ask = function () {
+      var n = parseInt(pos.value, 10);
+      previewMove(s, Number(sel.value), n > 0 ? n : 1, cons);
+    };
+    sel.addEventListener("change", ask);
+    pos.addEventListener("change", ask);
     var rm = el("button", "danger", t("dispatch.remove"));
     rm.type = "button";
     rm.addEventListener("click", function () {
@@ -657,6 +714,7 @@
     });
     ops.appendChild(rm);
     li.appendChild(ops);
+    li.appendChild(cons);
     return li;
   }
 
@@ -1165,7 +1223,16 @@
     layerControl = L.control.layers(null, o, { collapsed: true }).addTo(map);
   }
 
+  // The day shown lives in the address (?day=), so a reload or a shared
+  // link keeps it.
+  function dayFromURL() {
+    var d = new URLSearchParams(location.search).get("day") || "";
+    if (/^\d{4}-\d\d-\d\d$/.test(d)) $("f-day").value = d;
+  }
   function changeDay() {
+    var u = new URL(location.href);
+    if (day() === root.dataset.today) u.searchParams.delete("day"); else u.searchParams.set("day", day());
+    history.replaceState(null, "", u.pathname + u.search + u.hash);
     S.selected = {};
     Promise.all([loadRoutes(), loadTeams()]).catch(fail);
   }
@@ -1218,6 +1285,7 @@
     teamLayer = L.layerGroup().addTo(map);
     alertLayer = L.layerGroup().addTo(map);
 
+    dayFromURL();
     ["f-kind", "f-status", "f-district", "f-org"].forEach(function (id) { $(id).addEventListener("change", applyFilters); });
     $("f-day").addEventListener("change", changeDay);
     $("filters").addEventListener("submit", function (e) { e.preventDefault(); });
