@@ -133,14 +133,21 @@ func lockStop(ctx context.Context, tx pgx.Tx, stopID int64, also ...int64) (*sto
 		return nil, err
 	}
 	for range 5 {
+		// The stop alone is locked (no join): a join re-checked after a
+		// wait would drop a stop that moved meanwhile and answer "not
+		// found".
 		var s stopRow
-		err := tx.QueryRow(ctx, `SELECT s.id, s.route_id, s.request_id, r.team_id, s.version, s.seq, s.status, r.status, to_char(r.day, 'YYYY-MM-DD')
-			FROM stops s JOIN routes r ON r.id = s.route_id WHERE s.id = $1 FOR UPDATE OF s`, stopID).
-			Scan(&s.id, &s.routeID, &s.requestID, &s.teamID, &s.version, &s.seq, &s.status, &s.routeStatus, &s.day)
+		err := tx.QueryRow(ctx, `SELECT id, route_id, request_id, version, seq, status FROM stops WHERE id = $1 FOR UPDATE`, stopID).
+			Scan(&s.id, &s.routeID, &s.requestID, &s.version, &s.seq, &s.status)
 		if err != nil {
 			return nil, translate(err, fmt.Sprintf("Stop %d", stopID))
 		}
 		if slices.Contains(locked, s.routeID) {
+			err := tx.QueryRow(ctx, `SELECT team_id, status, to_char(day, 'YYYY-MM-DD') FROM routes WHERE id = $1`, s.routeID).
+				Scan(&s.teamID, &s.routeStatus, &s.day)
+			if err != nil {
+				return nil, translate(err, fmt.Sprintf("Route %d", s.routeID))
+			}
 			return &s, nil
 		}
 		// Moved meanwhile: lock its new route as well and look again.
