@@ -106,6 +106,9 @@ type PlanInput struct {
 	Requests []PlanRequest
 	Teams    []PlanTeam
 	Now      time.Time
+	// Snapshot is the day's routes as read before the rest, for saving
+	// the plan as a proposal (see PlanMayOverwrite).
+	Snapshot PlanSnapshot
 }
 
 // PlannedStop is one stop of a planned route.
@@ -150,6 +153,11 @@ type PlanOutput struct {
 	Feasible   bool               `json:"feasible"`
 	TravelKind string             `json:"travel"`
 	Seconds    float64            `json:"seconds"`
+	// Kept lists the requests whose place changed while the planner
+	// worked and won over the plan (filled in when the plan is saved).
+	Kept []KeptStop `json:"kept"`
+	// Snapshot is the input's, carried to SavePlan.
+	Snapshot PlanSnapshot `json:"-"`
 }
 
 func clock(day time.Time, hhmm string) (time.Time, error) {
@@ -695,6 +703,7 @@ func (p *Planner) Execute(ctx context.Context, actor *User, job PlanAttempt, sco
 	if err != nil {
 		return fail(err)
 	}
+	out.Snapshot = in.Snapshot
 	if err := p.Store.SavePlan(ctx, job, actor, scope, out); err != nil {
 		return fail(err)
 	}

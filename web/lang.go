@@ -62,7 +62,7 @@ func localisedJob(lang string, job *dispatch.PlanningJob) *dispatch.PlanningJob 
 	if err := json.Unmarshal(job.Result, &res); err != nil {
 		return &out
 	}
-	for _, list := range []string{"unplanned", "excluded"} {
+	for _, list := range []string{"unplanned", "excluded", "kept"} {
 		items, _ := res[list].([]any)
 		for _, it := range items {
 			if m, ok := it.(map[string]any); ok {

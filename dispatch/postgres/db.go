@@ -147,7 +147,8 @@ func (db *DB) runTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
-	return tx.Commit(ctx)
+	// Deferred constraints are checked here.
+	return translate(tx.Commit(ctx), "Record")
 }
 
 // retryable reports whether err is a deadlock or serialization failure,
@@ -190,6 +191,10 @@ func translate(err error, what string) error {
 			return dispatch.Errorf(dispatch.EINVALID, "A referenced record does not exist.").Wrap(err)
 		case "22021", "22P05":
 			return dispatch.Errorf(dispatch.EINVALID, "Text contains characters that cannot be stored.").Wrap(err)
+		case "23P01":
+			// stops_one_live_stop_per_request: the same request on two
+			// routes at once.
+			return dispatch.Errorf(dispatch.ECONFLICT, "A request would be on two routes at once; reload and try again.").Wrap(err)
 		case "23514":
 			return dispatch.Errorf(dispatch.EINVALID, "A value is out of range.").Wrap(err)
 		}

@@ -179,6 +179,12 @@ func (db *DB) FindPlanningJob(ctx context.Context, id int64) (*dispatch.Planning
 // routes), and the active teams with members, lead and live route.
 func (db *DB) LoadPlanInput(ctx context.Context, scope dispatch.PlanScope, rules dispatch.PlanRules) (*dispatch.PlanInput, error) {
 	in := &dispatch.PlanInput{Now: db.Now()}
+	// The snapshot first: whatever changes after it is seen when saving.
+	snap, err := readDaySnapshot(ctx, db.pool, scope.Day)
+	if err != nil {
+		return nil, err
+	}
+	in.Snapshot = snap
 	var area any
 	if len(scope.Area) > 0 {
 		area = wkb.Value(scope.Area)
@@ -308,7 +314,62 @@ func (db *DB) FindTeams(ctx context.Context, activeOnly bool) ([]*dispatch.Team,
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*dispatch.Team, error) { return scanTeam(row) })
 }
 
-// SavePlan implements dispatch.PlanStore.
+// querier is a pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// readDaySnapshot reads where each request of the day's routes is.
+func readDaySnapshot(ctx context.Context, q querier, day string) (dispatch.PlanSnapshot, error) {
+	snap := dispatch.PlanSnapshot{Taken: true, Stops: map[int64]dispatch.SnapshotStop{}, Routes: map[int64]dispatch.RouteStatus{}}
+	rows, err := q.Query(ctx, `SELECT id, status FROM routes WHERE day = $1::date`, day)
+	if err != nil {
+		return snap, fmt.Errorf("read routes day=%s: %w", day, err)
+	}
+	for rows.Next() {
+		var id int64
+		var st dispatch.RouteStatus
+		if err := rows.Scan(&id, &st); err != nil {
+			rows.Close()
+			return snap, fmt.Errorf("scan route day=%s: %w", day, err)
+		}
+		snap.Routes[id] = st
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return snap, fmt.Errorf("read routes day=%s: %w", day, err)
+	}
+	// Of a request's several stops (a failed visit, then another), the
+	// one still to be visited counts, else the newest.
+	rows, err = q.Query(ctx, `SELECT s.request_id, s.id, s.route_id, s.version, s.status, s.locked, ro.status
+		FROM stops s JOIN routes ro ON ro.id = s.route_id
+		WHERE ro.day = $1::date AND s.status <> 'removed'
+		ORDER BY s.request_id, s.status IN ('pending', 'arrived'), s.id`, day)
+	if err != nil {
+		return snap, fmt.Errorf("read stops day=%s: %w", day, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var req int64
+		var st dispatch.SnapshotStop
+		if err := rows.Scan(&req, &st.StopID, &st.RouteID, &st.Version, &st.Status, &st.Locked, &st.RouteStatus); err != nil {
+			return snap, fmt.Errorf("scan stop day=%s: %w", day, err)
+		}
+		snap.Stops[req] = st // the ordering leaves the one that counts last
+	}
+	return snap, rows.Err()
+}
+
+// SavePlan implements dispatch.PlanStore. The plan is a proposal made on
+// out.Snapshot: with the day's routes locked, each request the plan places
+// or takes off a route is compared with where it is now
+// (dispatch.PlanMayOverwrite); where the current place wins, it stays and
+// the plan's proposal for it is dropped and listed in out.Kept. The rest is
+// applied: untouched drafts are replaced, edited ones keep their kept stops
+// and take the team's new ones after them, live routes get their pending
+// stops reordered. The partial exclusion constraint
+// stops_one_live_stop_per_request (migration 0006) backs the rule that no
+// request is ever on two routes.
 func (db *DB) SavePlan(ctx context.Context, job dispatch.PlanAttempt, actor *dispatch.User, scope dispatch.PlanScope, out *dispatch.PlanOutput) error {
 	now := db.Now()
 	jobID := job.JobID
@@ -323,67 +384,125 @@ func (db *DB) SavePlan(ctx context.Context, job dispatch.PlanAttempt, actor *dis
 		if status != "running" || attempt != job.Attempt {
 			return dispatch.Errorf(dispatch.ECONFLICT, "Planning job #%d is no longer current; its result was not saved.", jobID)
 		}
-		// Re-planning replaces the day's drafts: their requests are either in
-		// the new plan or back in the open queue below.
-		if _, err := tx.Exec(ctx, `UPDATE requests SET status = 'new', updated_at = $2 WHERE status = 'planned' AND id IN
-			(SELECT s.request_id FROM stops s JOIN routes r ON r.id = s.route_id WHERE r.day = $1::date AND r.status = 'draft')`, scope.Day, now); err != nil {
-			return fmt.Errorf("reopen draft requests: %w", err)
+		rows, err := tx.Query(ctx, `SELECT id FROM routes WHERE day = $1::date`, scope.Day)
+		if err != nil {
+			return fmt.Errorf("read routes day=%s: %w", scope.Day, err)
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM routes WHERE day = $1::date AND status = 'draft'`, scope.Day); err != nil {
-			return fmt.Errorf("delete drafts: %w", err)
+		dayRoutes, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return fmt.Errorf("read routes day=%s: %w", scope.Day, err)
 		}
+		if err := lockRoutes(ctx, tx, dayRoutes...); err != nil {
+			return err
+		}
+		cur, err := readDaySnapshot(ctx, tx, scope.Day)
+		if err != nil {
+			return err
+		}
+		snap := out.Snapshot
+		if !snap.Taken {
+			snap = cur // a plan made without a snapshot proposes on the present
+		}
+		p := newProposal(out, snap, cur)
+		if err := p.checkRequests(ctx, tx); err != nil {
+			return err
+		}
+
+		// Drafts: stops that lost to the present stay; the rest go, their
+		// requests back to new unless the plan places them again.
+		keptDraft := map[int64]int64{} // team -> kept draft route
+		rows, err = tx.Query(ctx, `SELECT id, team_id FROM routes WHERE day = $1::date AND status = 'draft'`, scope.Day)
+		if err != nil {
+			return fmt.Errorf("read drafts: %w", err)
+		}
+		type draft struct{ id, team int64 }
+		drafts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (draft, error) {
+			var d draft
+			return d, r.Scan(&d.id, &d.team)
+		})
+		if err != nil {
+			return fmt.Errorf("read drafts: %w", err)
+		}
+		for _, d := range drafts {
+			_, err := tx.Exec(ctx, `WITH d AS (DELETE FROM stops WHERE route_id = $1 AND NOT (request_id = ANY($2)) RETURNING request_id)
+				UPDATE requests SET status = 'new', updated_at = $3 WHERE status = 'planned' AND id IN (SELECT request_id FROM d)`,
+				d.id, p.keptIDs(), now)
+			if err != nil {
+				return fmt.Errorf("clear draft route=%d: %w", d.id, err)
+			}
+			var left int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM stops WHERE route_id = $1`, d.id).Scan(&left); err != nil {
+				return fmt.Errorf("count draft stops route=%d: %w", d.id, err)
+			}
+			if left == 0 {
+				if _, err := tx.Exec(ctx, `DELETE FROM routes WHERE id = $1`, d.id); err != nil {
+					return fmt.Errorf("delete draft route=%d: %w", d.id, err)
+				}
+			} else {
+				keptDraft[d.team] = d.id
+			}
+		}
+		// Teams whose route went live while planning: their new draft
+		// would be a second route for the day.
+		liveNow := map[int64]bool{}
+		rows, err = tx.Query(ctx, `SELECT id, team_id, status FROM routes WHERE day = $1::date AND status IN ('published', 'in_progress')`, scope.Day)
+		if err != nil {
+			return fmt.Errorf("read live routes: %w", err)
+		}
+		for rows.Next() {
+			var id, team int64
+			var st dispatch.RouteStatus
+			if err := rows.Scan(&id, &team, &st); err != nil {
+				rows.Close()
+				return fmt.Errorf("scan live route: %w", err)
+			}
+			liveNow[team] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read live routes: %w", err)
+		}
+
 		// A request may move between live routes; it is reopened only if the
 		// plan keeps it nowhere.
-		var kept []int64
+		var placed []int64
 		for _, pr := range out.Routes {
 			for _, s := range pr.Stops {
-				kept = append(kept, s.RequestID)
+				if !p.wins(s.RequestID) {
+					placed = append(placed, s.RequestID)
+				}
 			}
 		}
 		for i := range out.Routes {
 			pr := &out.Routes[i]
 			if pr.LiveID != 0 {
-				if err := replanLive(ctx, tx, pr, kept, now); err != nil {
+				if st, ok := cur.Routes[pr.LiveID]; !ok || !st.Live() {
+					p.dropRoute(pr, fmt.Sprintf("route %d was %s while planning", pr.LiveID, st))
+					continue
+				}
+				if err := replanLive(ctx, tx, pr, p, placed, now); err != nil {
 					return err
 				}
 				continue
 			}
-			if len(pr.Stops) == 0 {
+			if liveNow[pr.TeamID] {
+				p.dropRoute(pr, "the team's route was published while planning; plan again to add to it")
 				continue
 			}
-			var geom any
-			if len(pr.Geometry) >= 2 {
-				geom = wkb.Value(pr.Geometry)
+			stops := p.filter(pr.Stops)
+			if len(stops) == 0 {
+				continue
 			}
-			var routeID int64
-			err := tx.QueryRow(ctx, `INSERT INTO routes (team_id, day, status, distance_m, duration_s, geom, plan_id, created_at)
-				VALUES ($1, $2::date, 'draft', $3, $4, ST_GeomFromWKB($5, 4326), $6, $7) RETURNING id`,
-				pr.TeamID, scope.Day, pr.DistanceM, pr.DurationS, geom, jobID, now).Scan(&routeID)
-			if err != nil {
-				return fmt.Errorf("insert draft route team=%d: %w", pr.TeamID, err)
-			}
-			ids := make([]int64, len(pr.Stops))
-			for k, s := range pr.Stops {
-				ids[k] = s.RequestID
-				if _, err := tx.Exec(ctx, `INSERT INTO stops (route_id, request_id, seq, eta, locked, language_match, travel_s, distance_m)
-					VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, routeID, s.RequestID, k+1, s.ETA, s.Locked, s.LanguageMatch, s.TravelS, s.DistanceM); err != nil {
-					return fmt.Errorf("insert stop route=%d request=%d: %w", routeID, s.RequestID, err)
-				}
-			}
-			if _, err := tx.Exec(ctx, `UPDATE requests SET status = 'planned', unassigned_reason = '', updated_at = $2
-				WHERE id = ANY($1) AND status IN ('new', 'planned', 'assigned')`, ids, now); err != nil {
-				return fmt.Errorf("mark planned: %w", err)
-			}
-			if _, err := appendEvent(ctx, tx, dispatch.EventRouteDrafted, "route", routeID, nil,
-				map[string]any{"id": routeID, "team_id": pr.TeamID, "day": scope.Day, "stops": len(pr.Stops), "plan_id": jobID}); err != nil {
+			if err := insertDraft(ctx, tx, jobID, scope.Day, pr, stops, keptDraft[pr.TeamID], now); err != nil {
 				return err
 			}
 		}
 		for _, u := range out.Unplanned {
-			if _, err := tx.Exec(ctx, `UPDATE requests SET unassigned_reason = $2, updated_at = $3 WHERE id = $1`, u.RequestID, u.Reason, now); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE requests SET unassigned_reason = $2, updated_at = $3 WHERE id = $1 AND status IN ('new', 'planned')`, u.RequestID, u.Reason, now); err != nil {
 				return fmt.Errorf("mark unplanned request=%d: %w", u.RequestID, err)
 			}
 		}
+		out.Kept = p.kept
 		result, err := json.Marshal(out)
 		if err != nil {
 			return fmt.Errorf("marshal plan result: %w", err)
@@ -397,36 +516,216 @@ func (db *DB) SavePlan(ctx context.Context, job dispatch.PlanAttempt, actor *dis
 	})
 }
 
+// proposal tracks which requests' current place wins over a plan.
+type proposal struct {
+	out       *dispatch.PlanOutput
+	snap, cur dispatch.PlanSnapshot
+	won       map[int64]bool
+	kept      []dispatch.KeptStop
+}
+
+func newProposal(out *dispatch.PlanOutput, snap, cur dispatch.PlanSnapshot) *proposal {
+	p := &proposal{out: out, snap: snap, cur: cur, won: map[int64]bool{}, kept: []dispatch.KeptStop{}}
+	seen := map[int64]bool{}
+	check := func(req int64) {
+		if seen[req] {
+			return
+		}
+		seen[req] = true
+		var before, now *dispatch.SnapshotStop
+		if s, ok := snap.Stops[req]; ok {
+			before = &s
+		}
+		if s, ok := cur.Stops[req]; ok {
+			now = &s
+		}
+		if reason := dispatch.PlanMayOverwrite(before, now); reason != "" {
+			p.win(req, now, reason)
+		}
+	}
+	for _, pr := range out.Routes {
+		for _, s := range pr.Stops {
+			check(s.RequestID)
+		}
+	}
+	// Requests pending on a route in the snapshot: the plan may take them
+	// off (drafts are replaced, live routes lose dropped stops).
+	for req, s := range snap.Stops {
+		if s.Status == dispatch.StopPending {
+			check(req)
+		}
+	}
+	return p
+}
+
+func (p *proposal) win(req int64, now *dispatch.SnapshotStop, reason string) {
+	if p.won[req] {
+		return
+	}
+	p.won[req] = true
+	k := dispatch.KeptStop{RequestID: req, Reason: reason}
+	if now != nil {
+		k.StopID, k.RouteID = now.StopID, now.RouteID
+	}
+	p.kept = append(p.kept, k)
+}
+
+func (p *proposal) wins(req int64) bool { return p.won[req] }
+
+// checkRequests: a request the plan places that was cancelled, finished or
+// failed meanwhile is not placed.
+func (p *proposal) checkRequests(ctx context.Context, tx pgx.Tx) error {
+	var ids []int64
+	for _, pr := range p.out.Routes {
+		for _, s := range pr.Stops {
+			ids = append(ids, s.RequestID)
+		}
+	}
+	rows, err := tx.Query(ctx, `SELECT id, status FROM requests WHERE id = ANY($1) AND status NOT IN ('new', 'planned', 'assigned')`, ids)
+	if err != nil {
+		return fmt.Errorf("check planned requests: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var st dispatch.RequestStatus
+		if err := rows.Scan(&id, &st); err != nil {
+			return fmt.Errorf("scan planned request: %w", err)
+		}
+		var now *dispatch.SnapshotStop
+		if s, ok := p.cur.Stops[id]; ok {
+			now = &s
+		}
+		p.win(id, now, fmt.Sprintf("request became %s while planning", st))
+	}
+	return rows.Err()
+}
+
+// keptIDs are the requests whose current place wins.
+func (p *proposal) keptIDs() []int64 {
+	ids := make([]int64, 0, len(p.won))
+	for id := range p.won {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// filter drops the stops whose request's current place wins.
+func (p *proposal) filter(stops []dispatch.PlannedStop) []dispatch.PlannedStop {
+	var out []dispatch.PlannedStop
+	for _, s := range stops {
+		if !p.won[s.RequestID] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// dropRoute gives up a planned route whose team's situation changed: its
+// requests are reported unplanned with reason (those kept elsewhere stay).
+func (p *proposal) dropRoute(pr *dispatch.PlannedRoute, reason string) {
+	for _, s := range pr.Stops {
+		if !p.won[s.RequestID] {
+			p.out.Unplanned = append(p.out.Unplanned, dispatch.UnplannedRequest{RequestID: s.RequestID, Reason: reason})
+			p.out.Assigned--
+		}
+	}
+	pr.Stops = nil
+}
+
+// insertDraft writes a team's planned stops as a draft: into the team's
+// draft that kept stops (after them), or a new draft route.
+func insertDraft(ctx context.Context, tx pgx.Tx, jobID int64, day string, pr *dispatch.PlannedRoute, stops []dispatch.PlannedStop, keptRoute int64, now time.Time) error {
+	routeID, base := keptRoute, 0
+	if routeID != 0 {
+		if err := tx.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM stops WHERE route_id = $1`, routeID).Scan(&base); err != nil {
+			return fmt.Errorf("read draft seq route=%d: %w", routeID, err)
+		}
+	} else {
+		var geom any
+		if len(pr.Geometry) >= 2 {
+			geom = wkb.Value(pr.Geometry)
+		}
+		err := tx.QueryRow(ctx, `INSERT INTO routes (team_id, day, status, distance_m, duration_s, geom, plan_id, created_at)
+			VALUES ($1, $2::date, 'draft', $3, $4, ST_GeomFromWKB($5, 4326), $6, $7) RETURNING id`,
+			pr.TeamID, day, pr.DistanceM, pr.DurationS, geom, jobID, now).Scan(&routeID)
+		if err != nil {
+			return fmt.Errorf("insert draft route team=%d: %w", pr.TeamID, err)
+		}
+	}
+	ids := make([]int64, len(stops))
+	for k, s := range stops {
+		ids[k] = s.RequestID
+		if _, err := tx.Exec(ctx, `INSERT INTO stops (route_id, request_id, seq, eta, locked, language_match, travel_s, distance_m)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, routeID, s.RequestID, base+k+1, s.ETA, s.Locked, s.LanguageMatch, s.TravelS, s.DistanceM); err != nil {
+			return fmt.Errorf("insert stop route=%d request=%d: %w", routeID, s.RequestID, err)
+		}
+	}
+	if _, err := tx.Exec(ctx, `UPDATE requests SET status = 'planned', unassigned_reason = '', updated_at = $2
+		WHERE id = ANY($1) AND status IN ('new', 'planned', 'assigned')`, ids, now); err != nil {
+		return fmt.Errorf("mark planned: %w", err)
+	}
+	_, err := appendEvent(ctx, tx, dispatch.EventRouteDrafted, "route", routeID, nil,
+		map[string]any{"id": routeID, "team_id": pr.TeamID, "day": day, "stops": len(stops), "plan_id": jobID})
+	return err
+}
+
 // replanLive rewrites the pending part of a live route: done, arrived and
-// other final stops keep their place; pending stops follow the new order;
-// stops the plan dropped are removed and their requests reopened.
-func replanLive(ctx context.Context, tx pgx.Tx, pr *dispatch.PlannedRoute, kept []int64, now time.Time) error {
+// other final stops keep their place, and so do stops whose current place
+// wins over the plan; the other pending stops follow the new order; stops
+// the plan dropped are removed and their requests reopened.
+func replanLive(ctx context.Context, tx pgx.Tx, pr *dispatch.PlannedRoute, p *proposal, placed []int64, now time.Time) error {
 	var teamID int64
-	if err := tx.QueryRow(ctx, `SELECT team_id FROM routes WHERE id = $1 FOR UPDATE`, pr.LiveID).Scan(&teamID); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT team_id FROM routes WHERE id = $1`, pr.LiveID).Scan(&teamID); err != nil {
 		return translate(err, "Route")
+	}
+	stops := p.filter(pr.Stops)
+	keep := make([]int64, len(stops))
+	for i, s := range stops {
+		keep[i] = s.RequestID
+	}
+	// Dropped stops: removed, request open again (kept ones stay).
+	if _, err := tx.Exec(ctx, `WITH d AS (UPDATE stops SET status = 'removed', seq = 0 WHERE route_id = $1 AND status = 'pending'
+			AND NOT (request_id = ANY($2)) AND NOT (request_id = ANY($5)) RETURNING request_id)
+		UPDATE requests SET status = 'new', updated_at = $3 WHERE id IN (SELECT request_id FROM d) AND NOT (id = ANY($4))`,
+		pr.LiveID, keep, now, placed, p.keptIDs()); err != nil {
+		return fmt.Errorf("drop stops route=%d: %w", pr.LiveID, err)
+	}
+	// Pending stops the plan moved elsewhere leave first, so the request is
+	// on one route at every moment.
+	if _, err := tx.Exec(ctx, `UPDATE stops SET status = 'removed', seq = 0 WHERE status = 'pending' AND request_id = ANY($1) AND route_id <> $2
+			AND route_id IN (SELECT id FROM routes WHERE status IN ('published', 'in_progress'))`, keep, pr.LiveID); err != nil {
+		return fmt.Errorf("move stops to route=%d: %w", pr.LiveID, err)
 	}
 	var maxSeq int
 	if err := tx.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM stops WHERE route_id = $1 AND status NOT IN ('pending', 'removed')`, pr.LiveID).Scan(&maxSeq); err != nil {
 		return fmt.Errorf("read route seq: %w", err)
 	}
-	keep := make([]int64, len(pr.Stops))
-	for i, s := range pr.Stops {
-		keep[i] = s.RequestID
+	// Kept pending stops go first, in their order, then the plan's.
+	rows, err := tx.Query(ctx, `SELECT id FROM stops WHERE route_id = $1 AND status = 'pending' AND request_id = ANY($2) ORDER BY seq, id`, pr.LiveID, p.keptIDs())
+	if err != nil {
+		return fmt.Errorf("read kept stops route=%d: %w", pr.LiveID, err)
 	}
-	// Dropped stops: removed, request open again.
-	if _, err := tx.Exec(ctx, `WITH d AS (UPDATE stops SET status = 'removed', seq = 0 WHERE route_id = $1 AND status = 'pending' AND NOT (request_id = ANY($2)) RETURNING request_id)
-		UPDATE requests SET status = 'new', updated_at = $3 WHERE id IN (SELECT request_id FROM d) AND NOT (id = ANY($4))`, pr.LiveID, keep, now, kept); err != nil {
-		return fmt.Errorf("drop stops route=%d: %w", pr.LiveID, err)
+	keptStops, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return fmt.Errorf("read kept stops route=%d: %w", pr.LiveID, err)
 	}
-	for i, s := range pr.Stops {
+	for _, id := range keptStops {
+		maxSeq++
+		if _, err := tx.Exec(ctx, `UPDATE stops SET seq = $2 WHERE id = $1`, id, maxSeq); err != nil {
+			return fmt.Errorf("resequence kept stop=%d: %w", id, err)
+		}
+	}
+	for i, s := range stops {
+		seq := maxSeq + i + 1
 		tag, err := tx.Exec(ctx, `UPDATE stops SET seq = $3, eta = $4, travel_s = $5, distance_m = $6, language_match = $7
-			WHERE route_id = $1 AND request_id = $2 AND status = 'pending'`, pr.LiveID, s.RequestID, maxSeq+i+1, s.ETA, s.TravelS, s.DistanceM, s.LanguageMatch)
+			WHERE route_id = $1 AND request_id = $2 AND status = 'pending'`, pr.LiveID, s.RequestID, seq, s.ETA, s.TravelS, s.DistanceM, s.LanguageMatch)
 		if err != nil {
 			return fmt.Errorf("update stop route=%d request=%d: %w", pr.LiveID, s.RequestID, err)
 		}
 		if tag.RowsAffected() == 0 {
 			if _, err := tx.Exec(ctx, `INSERT INTO stops (route_id, request_id, seq, eta, language_match, travel_s, distance_m)
-				VALUES ($1, $2, $3, $4, $5, $6, $7)`, pr.LiveID, s.RequestID, maxSeq+i+1, s.ETA, s.LanguageMatch, s.TravelS, s.DistanceM); err != nil {
+				VALUES ($1, $2, $3, $4, $5, $6, $7)`, pr.LiveID, s.RequestID, seq, s.ETA, s.LanguageMatch, s.TravelS, s.DistanceM); err != nil {
 				return fmt.Errorf("insert stop route=%d request=%d: %w", pr.LiveID, s.RequestID, err)
 			}
 		}
@@ -442,6 +741,6 @@ func replanLive(ctx context.Context, tx pgx.Tx, pr *dispatch.PlannedRoute, kept 
 		pr.LiveID, geom, pr.DistanceM, pr.DurationS); err != nil {
 		return fmt.Errorf("update route=%d: %w", pr.LiveID, err)
 	}
-	_, err := appendEvent(ctx, tx, dispatch.EventRouteChanged, "route", pr.LiveID, &teamID, map[string]any{"id": pr.LiveID, "team_id": teamID, "reason": "replanned"})
+	_, err = appendEvent(ctx, tx, dispatch.EventRouteChanged, "route", pr.LiveID, &teamID, map[string]any{"id": pr.LiveID, "team_id": teamID, "reason": "replanned"})
 	return err
 }

@@ -150,6 +150,10 @@ var extraKeys = []string{
 	"max route duration", "max stops", "not enough vehicles",
 	"queued", "started", "started again (attempt %d of %d) after an interruption",
 	"interrupted too often: the planning run stopped %d times; start it again",
+	"put on route %d while planning", "marked %s while planning", "moved to route %d while planning",
+	"locked while planning", "route %d published while planning", "already %s", "request became %s while planning",
+	"route %d was %s while planning", "the team's route was published while planning; plan again to add to it",
+	"request cancelled",
 }
 
 func TestNegotiate(t *testing.T) {
