@@ -23,7 +23,7 @@
       "team.send_now": { kk: "Қазір жіберу", ru: "Отправить сейчас", en: "Send now" },
       "team.retry_in": { kk: "қайта жіберу: {s} с кейін", ru: "повтор через {s} с", en: "retry in {s} s" },
       "team.roster": { kk: "Бүгін кім келді?", ru: "Кто сегодня вышел?", en: "Who is here today?" },
-      "team.roster_help": { kk: "Келген еріктілерді белгілеңіз: олардың сағаттары бағыттың басынан аяғына дейін есептеледі.", ru: "Отметьте пришедших волонтёров: их часы считаются от начала до конца маршрута.", en: "Tick the volunteers who came: their hours are counted from the start to the finish of the route." },
+      "team.roster_help": { kk: "Келген еріктілерді белгілеңіз: олардың сағаттары бағыт басталғаннан бастап, ерте кетсе — кеткенге дейін, әйтпесе аяқталғанға дейін есептеледі.", ru: "Отметьте пришедших волонтёров: их часы считаются от начала маршрута до ухода или до конца маршрута.", en: "Tick the volunteers who came: their hours count from the start until they leave or the route finishes." },
       "team.roster_none": { kk: "Топ құрамы қолжетімсіз; диспетчерге хабарласыңыз.", ru: "Состав команды недоступен; обратитесь к диспетчеру.", en: "The team roster is not available; ask a dispatcher." },
       "team.roster_empty": { kk: "Кемінде бір еріктіні белгілеңіз.", ru: "Отметьте хотя бы одного волонтёра.", en: "Tick at least one volunteer." },
       "team.lead": { kk: "топ жетекшісі", ru: "руководитель", en: "team lead" },
