@@ -211,6 +211,8 @@ func ValidateAttendance(in AttendanceInput, startedAt, finishedAt *time.Time, no
 type AttendanceSheet struct {
 	RouteID     int64        `json:"route_id"`
 	TeamID      int64        `json:"team_id"`
+	TeamName    string       `json:"team_name,omitempty"`
+	Day         string       `json:"day,omitempty"`
 	Status      RouteStatus  `json:"route_status"`
 	Confirmed   bool         `json:"confirmed"`
 	ConfirmedAt *time.Time   `json:"confirmed_at,omitempty"`
@@ -275,6 +277,11 @@ type AttendanceStore interface {
 	// ConfirmAttendance confirms a finished route's attendance. EFORBIDDEN
 	// per RequireAttendanceConfirm, ECONFLICT per CanConfirm.
 	ConfirmAttendance(ctx context.Context, actor *User, routeID int64) (*AttendanceSheet, error)
+	// PendingAttendance lists the finished routes whose attendance waits
+	// for confirmation, in actor's scope (dispatchers: every team;
+	// coordinators: their organisation's), oldest first. EFORBIDDEN
+	// without ActConfirmAttendance.
+	PendingAttendance(ctx context.Context, actor *User) ([]*AttendanceSheet, error)
 	// HoursFor computes the verified figures of volunteers in a range: of
 	// the ids given, or of all volunteers with attendance when ids is
 	// empty; orgID, when set, limits to that organisation's volunteers.

@@ -18,6 +18,55 @@ func (s *Server) registerAttendanceRoutes(r chi.Router) {
 	r.Put("/api/routes/{id}/attendance/{volunteer}", s.handleAttendanceSave)
 	r.Post("/api/routes/{id}/attendance/{volunteer}/checkout", s.handleAttendanceCheckout)
 	r.Post("/api/routes/{id}/attendance/confirm", s.handleAttendanceConfirm)
+	r.Get("/attendance", s.handleAttendancePage)
+	r.Post("/attendance/{id}/confirm", s.handleAttendanceConfirmForm)
+	s.addPage(page{Path: "/attendance", TitleKey: "nav.attendance", Title: "Attendance to confirm", Action: dispatch.ActConfirmAttendance})
+}
+
+// attendancePage lists the finished routes whose times wait for a
+// dispatcher or coordinator.
+type attendancePage struct {
+	L      ptext
+	Sheets []*dispatch.AttendanceSheet
+	Notice string
+}
+
+func (s *Server) handleAttendancePage(w http.ResponseWriter, r *http.Request) {
+	actor, ok := s.actorFor(w, r, dispatch.ActConfirmAttendance)
+	if !ok {
+		return
+	}
+	if s.Attendance == nil {
+		s.Error(w, r, unavailable("Attendance"))
+		return
+	}
+	sheets, err := s.Attendance.PendingAttendance(r.Context(), actor)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	l := ptext(pageLang(r))
+	pg := attendancePage{L: l, Sheets: sheets}
+	if r.URL.Query().Get("confirmed") != "" {
+		pg.Notice = l.T("att.confirmed")
+	}
+	s.render(w, r, http.StatusOK, "attendance", pg)
+}
+
+func (s *Server) handleAttendanceConfirmForm(w http.ResponseWriter, r *http.Request) {
+	actor, id, ok := s.attendanceRoute(w, r)
+	if !ok {
+		return
+	}
+	if err := parseForm(r); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if _, err := s.Attendance.ConfirmAttendance(r.Context(), actor, id); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/attendance?confirmed=1", http.StatusSeeOther)
 }
 
 // attendanceRoute is the route id when the user is logged in and the

@@ -88,6 +88,12 @@ func (m *hoursMock) ConfirmAttendance(ctx context.Context, actor *dispatch.User,
 	}
 	return m.sheet(routeID), nil
 }
+func (m *hoursMock) PendingAttendance(ctx context.Context, actor *dispatch.User) ([]*dispatch.AttendanceSheet, error) {
+	if err := dispatch.Require(actor, dispatch.ActConfirmAttendance); err != nil {
+		return nil, err
+	}
+	return []*dispatch.AttendanceSheet{m.sheet(3)}, nil
+}
 func (m *hoursMock) HoursFor(ctx context.Context, r dispatch.ReportRange, orgID *int64, ids ...int64) ([]dispatch.VolunteerHours, error) {
 	return nil, nil
 }
@@ -168,7 +174,9 @@ func init() {
 		"GET /api/routes/{id}/attendance":                       {Path: "/api/routes/3/attendance", Roles: attendanceEditor},
 		"PUT /api/routes/{id}/attendance/{volunteer}":           {Path: "/api/routes/3/attendance/3", Roles: attendanceEditor, Body: `{"check_in":"2026-01-12T09:00:00+05:00"}`},
 		"POST /api/routes/{id}/attendance/{volunteer}/checkout": {Path: "/api/routes/3/attendance/3/checkout", Roles: attendanceEditor},
-		"POST /api/routes/{id}/attendance/confirm":              {Path: "/api/routes/3/attendance/confirm", Roles: attendanceEditor},
+		"GET /attendance":                          {Roles: attendanceEditor, Page: true},
+		"POST /attendance/{id}/confirm":            {Path: "/attendance/3/confirm", Roles: attendanceEditor, Page: true, Body: "x=1", ContentType: "application/x-www-form-urlencoded"},
+		"POST /api/routes/{id}/attendance/confirm": {Path: "/api/routes/3/attendance/confirm", Roles: attendanceEditor},
 	} {
 		routeTable[k] = v
 	}

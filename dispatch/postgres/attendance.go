@@ -38,14 +38,14 @@ type sheetRoute struct {
 }
 
 func loadSheet(ctx context.Context, tx pgx.Tx, routeID int64, lock bool) (*sheetRoute, error) {
-	q := `SELECT r.id, r.team_id, r.status, r.attendance_confirmed_at, t.organisation_id, r.started_at, r.finished_at
+	q := `SELECT r.id, r.team_id, t.name, to_char(r.day, 'YYYY-MM-DD'), r.status, r.attendance_confirmed_at, t.organisation_id, r.started_at, r.finished_at
 		FROM routes r JOIN teams t ON t.id = r.team_id WHERE r.id = $1`
 	if lock {
 		q += ` FOR UPDATE OF r`
 	}
 	var sr sheetRoute
 	s := &sr.sheet
-	if err := tx.QueryRow(ctx, q, routeID).Scan(&s.RouteID, &s.TeamID, &s.Status, &s.ConfirmedAt, &sr.teamOrg,
+	if err := tx.QueryRow(ctx, q, routeID).Scan(&s.RouteID, &s.TeamID, &s.TeamName, &s.Day, &s.Status, &s.ConfirmedAt, &sr.teamOrg,
 		&sr.startedAt, &sr.finishedAt); err != nil {
 		return nil, translate(err, "Route")
 	}
@@ -166,6 +166,38 @@ func (db *DB) ConfirmAttendance(ctx context.Context, actor *dispatch.User, route
 		_, err = appendEvent(ctx, tx, "attendance.confirmed", "route", routeID, &sr.sheet.TeamID,
 			map[string]any{"route_id": routeID, "confirmed_at": now})
 		return err
+	})
+	return out, err
+}
+
+// PendingAttendance implements dispatch.AttendanceStore: the finished,
+// unconfirmed routes of the last 60 days that have attendance.
+func (db *DB) PendingAttendance(ctx context.Context, actor *dispatch.User) ([]*dispatch.AttendanceSheet, error) {
+	if err := dispatch.Require(actor, dispatch.ActConfirmAttendance); err != nil {
+		return nil, err
+	}
+	out := []*dispatch.AttendanceSheet{}
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT r.id FROM routes r JOIN teams t ON t.id = r.team_id
+			WHERE r.status = 'finished' AND r.attendance_confirmed_at IS NULL AND r.finished_at > $1
+			  AND EXISTS (SELECT 1 FROM attendance a WHERE a.route_id = r.id)
+			  AND ($2::bigint IS NULL OR t.organisation_id = $2)
+			ORDER BY r.finished_at, r.id LIMIT 200`, db.Now().AddDate(0, 0, -60), dispatch.OrgScope(actor))
+		if err != nil {
+			return fmt.Errorf("pending attendance: %w", err)
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return fmt.Errorf("pending attendance: %w", err)
+		}
+		for _, id := range ids {
+			sr, err := loadSheet(ctx, tx, id, false)
+			if err != nil {
+				return err
+			}
+			out = append(out, &sr.sheet)
+		}
+		return nil
 	})
 	return out, err
 }

@@ -252,3 +252,31 @@ func TestCoordinatorIsolation(t *testing.T) {
 		t.Errorf("routes seen %d, want A's one published route", len(routes))
 	}
 }
+
+func TestPendingAttendance(t *testing.T) {
+	ctx := context.Background()
+	f := newHoursFixture(t)
+	f.db.Now = func() time.Time { return at("2026-01-20", "12:00") }
+	for _, tc := range []struct {
+		name string
+		who  *dispatch.User
+		want []int64
+	}{
+		{"OwnOrganisation", f.coordA, []int64{f.finishedUnconfirm}},
+		{"OtherOrganisation", f.coordB, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sheets, err := f.db.PendingAttendance(ctx, tc.who)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []int64
+			for _, s := range sheets {
+				got = append(got, s.RouteID)
+			}
+			if len(got) != len(tc.want) || (len(got) == 1 && got[0] != tc.want[0]) {
+				t.Errorf("pending routes %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -26,6 +26,7 @@
     "nav.reports": { kk: "Есептер", ru: "Отчёты", en: "Reports" },
     "nav.integrations": { kk: "Интеграциялар", ru: "Интеграции", en: "Integrations" },
     "nav.applications": { kk: "Өтінімдер", ru: "Заявки волонтёров", en: "Applications" },
+    "nav.attendance": { kk: "Қатысуды растау", ru: "Подтверждение присутствия", en: "Attendance to confirm" },
     "nav.certificates": { kk: "Сертификаттар", ru: "Сертификаты", en: "Certificates" },
     "nav.logout": { kk: "Шығу", ru: "Выйти", en: "Log out" },
     "nav.lang": { kk: "Тіл", ru: "Язык", en: "Language" },
