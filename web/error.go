@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 
@@ -124,6 +125,14 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	lang := langOf(r)
 	p.Title = locale.Sprintf(lang, st.Title)
+	if code == dispatch.EINTERNAL && errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		// The client went away (a closed tab, a search superseded by the
+		// next keystroke): nobody reads the answer and nothing failed on
+		// our side, so it is no 500 and no ERROR line. 499 is nginx's
+		// "client closed request", for the log only.
+		s.Logger.Info("request cancelled by the client", append(attrs[:4:4], "status", 499, "request_id", p.RequestID)...)
+		return
+	}
 	if code == dispatch.EINTERNAL {
 		p.Detail = locale.Sprintf(lang, "Internal error. Quote request id %s when reporting it.", p.RequestID)
 		s.Logger.Error("request failed", append(attrs, "err", err)...)

@@ -2,10 +2,13 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/qamqor/qamqor/dispatch"
@@ -182,5 +185,37 @@ func TestProblemLanguageChoice(t *testing.T) {
 		if p["detail"] != tc.want {
 			t.Errorf("Accept-Language=%q cookie=%q: detail=%q, want %q", tc.accept, tc.cookie, p["detail"], tc.want)
 		}
+	}
+}
+
+// TestExpectedErrorsAreNotErrors: a missing session (401), a missing page
+// (404) and a request the client cancelled are part of a normal day; they
+// must not be logged at ERROR level as 500s.
+func TestExpectedErrorsAreNotErrors(t *testing.T) {
+	ts := MustServer(t, Config{})
+	ts.Requests.FindRequestsFn = func(ctx context.Context, f dispatch.RequestFilter) ([]*dispatch.Request, int, error) {
+		<-ctx.Done()
+		return nil, 0, fmt.Errorf("find requests: %w", ctx.Err())
+	}
+	if w := ts.do(t, call{Method: "GET", Path: "/api/me"}); w.Code != http.StatusUnauthorized {
+		t.Fatalf("anonymous /api/me: %d", w.Code)
+	}
+	if w := ts.do(t, call{Method: "GET", Path: "/favicon-nothing.png", Role: dispatch.RoleHotline}); w.Code != http.StatusNotFound {
+		t.Fatalf("unknown page: %d", w.Code)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	req := httptest.NewRequest("GET", "/api/requests", nil).WithContext(ctx)
+	req.AddCookie(&http.Cookie{Name: SessionCookie, Value: "tok-" + string(dispatch.RoleHotline)})
+	done := make(chan struct{})
+	go func() { ts.Handler().ServeHTTP(httptest.NewRecorder(), req); close(done) }()
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	<-done
+	logs := ts.Logs.String()
+	if strings.Contains(logs, "level=ERROR") || strings.Contains(logs, "status=500") {
+		t.Errorf("expected refusals logged as errors:\n%s", logs)
+	}
+	if !strings.Contains(logs, "request cancelled by the client") {
+		t.Errorf("the cancelled request left no line:\n%s", logs)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // field is what the subtests share: one stack, one server, one browser.
@@ -70,6 +71,8 @@ func TestBrowserField(t *testing.T) {
 	t.Run("LeadTomorrow", func(t *testing.T) { f.leadTomorrow(t, plan) })
 	t.Run("LiveAlert", func(t *testing.T) { f.liveAlert(t, plan) })
 	t.Run("DispatcherEdits", func(t *testing.T) { f.dispatcherEdits(t, plan) })
+	t.Run("DispatcherMap", func(t *testing.T) { f.dispatcherMap(t, plan) })
+	t.Run("PhoneAndMinor", func(t *testing.T) { f.phoneAndMinor(t, plan) })
 
 	for _, tb := range br.tabs {
 		if errs := tb.errorsLogged(); len(errs) > 0 {
@@ -249,6 +252,7 @@ func (f *field) hotlineDuplicate(t *testing.T) {
 // dayPlan is tomorrow planned and published, with registered pensioners on
 // team 1's route.
 type dayPlan struct {
+	db       interface{ Pool() *pgxpool.Pool }
 	day      string
 	routeID  int64
 	careStop int64 // a pending stop of team 1 at a care address
@@ -276,7 +280,7 @@ type planRoute struct {
 func (f *field) planTomorrow(t *testing.T) *dayPlan {
 	t.Helper()
 	ctx := context.Background()
-	p := &dayPlan{day: time.Now().In(time.FixedZone("Asia/Astana", 5*3600)).AddDate(0, 0, 1).Format(time.DateOnly)}
+	p := &dayPlan{db: f.st.db, day: time.Now().In(time.FixedZone("Asia/Astana", 5*3600)).AddDate(0, 0, 1).Format(time.DateOnly)}
 	hot := login(t, f.base, "hotline", "hotline-demo")
 	disp := login(t, f.base, "dispatcher", "dispatcher-demo")
 	rows, err := f.st.db.Pool().Query(ctx, `SELECT c.id, c.full_name, c.phone FROM care_addresses c, teams t
@@ -306,6 +310,22 @@ func (f *field) planTomorrow(t *testing.T) *dayPlan {
 			map[string]string{"Idempotency-Key": fmt.Sprintf("field-care-%d", i)}, http.StatusCreated, &r)
 		byRequest[r.ID] = c
 	}
+	// Three flats of one building by team 1's base: pins that overlap on
+	// a phone unless spread.
+	var base struct{ Lat, Lon float64 }
+	if err := f.st.db.Pool().QueryRow(ctx, `SELECT ST_Y(base::geometry), ST_X(base::geometry) FROM teams WHERE id = 1`).Scan(&base.Lat, &base.Lon); err != nil {
+		t.Fatal(err)
+	}
+	var flats []int64
+	for i := 0; i < 3; i++ {
+		var r struct {
+			ID int64 `json:"id"`
+		}
+		hot.do("POST", "/api/requests", map[string]any{"kind": "snow_clearing", "force": true, "address": fmt.Sprintf("Building by the base, flat %d", i+1),
+			"lat": base.Lat + 0.0011 + float64(i)*0.00003, "lon": base.Lon + 0.0011},
+			map[string]string{"Idempotency-Key": fmt.Sprintf("field-flat-%d", i)}, http.StatusCreated, &r)
+		flats = append(flats, r.ID)
+	}
 	var job struct {
 		JobID int64 `json:"job_id"`
 	}
@@ -330,18 +350,36 @@ func (f *field) planTomorrow(t *testing.T) *dayPlan {
 	var ids []int64
 	for _, r := range drafts {
 		ids = append(ids, r.ID)
-		if r.TeamID != 1 {
-			continue
+		if r.TeamID == 1 {
+			p.routeID = r.ID
 		}
-		p.routeID = r.ID
-		for _, s := range r.Stops {
-			if c, ok := byRequest[s.RequestID]; ok && p.careStop == 0 {
-				p.careStop, p.careName, p.phone = s.ID, c.name, c.phone
+	}
+	if p.routeID == 0 {
+		t.Fatalf("the plan gave team 1 no route; drafts %+v", drafts)
+	}
+	// The building's flats and one registered pensioner go to team 1,
+	// wherever the planner put them.
+	isFlat := map[int64]bool{}
+	for _, id := range flats {
+		isFlat[id] = true
+	}
+	for _, r := range drafts {
+		for _, st := range r.Stops {
+			c, isCare := byRequest[st.RequestID]
+			takeCare := isCare && p.careStop == 0
+			if !isFlat[st.RequestID] && !takeCare {
+				continue
+			}
+			if takeCare {
+				p.careStop, p.careName, p.phone = st.ID, c.name, c.phone
+			}
+			if r.ID != p.routeID {
+				disp.do("POST", fmt.Sprintf("/api/stops/%d/move", st.ID), map[string]any{"route_id": p.routeID, "position": 1}, nil, http.StatusOK, nil)
 			}
 		}
 	}
-	if p.routeID == 0 || p.careStop == 0 {
-		t.Fatalf("team 1 got no route with a registered pensioner; drafts %+v", drafts)
+	if p.careStop == 0 {
+		t.Fatalf("no registered pensioner was planned; drafts %+v", drafts)
 	}
 	disp.do("POST", "/api/routes/publish", map[string]any{"route_ids": ids}, nil, http.StatusOK, nil)
 	disp.do("GET", "/api/routes?day="+p.day, nil, nil, http.StatusOK, &p.routes)
@@ -522,5 +560,133 @@ func (f *field) dispatcherEdits(t *testing.T, p *dayPlan) {
 	tb.waitJS("campaign feedback", `Array.from(document.querySelectorAll("#toasts .toast")).some(e => e.textContent.indexOf("Кампания открыта") >= 0)`, 15*time.Second)
 	if !eval[bool](tb, inView("#toasts .toast:last-child")) {
 		t.Error("the campaign's feedback is not in view")
+	}
+}
+
+// Defect 11 on the dispatcher's map: clusters do not take the status
+// colours, stop numbers show below zoom 14, expanding a route fits the map
+// to it, the layer control's boxes sit beside their names.
+func (f *field) dispatcherMap(t *testing.T, p *dayPlan) {
+	tb := f.newTab(t, "dispatcher-map")
+	tb.setLang(f.base, "en")
+	tb.loginForm(f.base, "dispatcher", "dispatcher-demo")
+	tb.do("open /dispatch for tomorrow", 30*time.Second, chromedp.Navigate(f.base+"/dispatch?day="+p.day))
+	tb.waitJS("map live", `window.qamqorDispatch && qamqorDispatch.ready()`, 20*time.Second)
+	tb.waitJS("routes", fmt.Sprintf(`document.querySelector('#routes li[data-route-id="%d"]')`, p.routeID), 10*time.Second)
+	tb.run("zoom out", `qamqorDispatch.setZoom(11)`)
+	tb.waitJS("clusters drawn", `document.querySelector(".leaflet-marker-pane .marker-cluster, .leaflet-marker-pane .rq-cluster")`, 10*time.Second)
+	clusterColours := eval[[]string](tb, `Array.from(document.querySelectorAll(".leaflet-marker-pane .marker-cluster, .leaflet-marker-pane .rq-cluster")).map(e => { var s = e.querySelector("span") || e; var d = e.querySelector("div") || s; return getComputedStyle(d).backgroundColor; })`)
+	statusColours := eval[[]string](tb, `Array.from(document.querySelectorAll("#legend .rq")).map(e => getComputedStyle(e).backgroundColor)`)
+	for _, c := range clusterColours {
+		for _, s := range statusColours {
+			if colourNear(c, s) {
+				t.Errorf("a cluster is coloured %s, like a status in the legend (%s)", c, s)
+			}
+		}
+	}
+	tb.do("expand team 1's route", 10*time.Second, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#routes li[data-route-id="%d"] .name`, p.routeID))))
+	tb.waitJS("map fitted to the route", fmt.Sprintf(`(function () {
+		var b = qamqorDispatch.bounds(), rt = %s;
+		return rt.every(s => s[0] >= b[0] && s[0] <= b[2] && s[1] >= b[1] && s[1] <= b[3]) && qamqorDispatch.zoom() >= 13; })()`, stopsJS(p, p.routeID)), 5*time.Second)
+	tb.run("zoom 13", `qamqorDispatch.setZoom(13)`)
+	time.Sleep(300 * time.Millisecond)
+	if n := eval[int](tb, `Array.from(document.querySelectorAll(".stop-icon")).filter(e => getComputedStyle(e).display !== "none" && e.getBoundingClientRect().width > 0).length`); n == 0 {
+		t.Error("no stop numbers at zoom 13")
+	}
+	tb.run("open the layers control", `document.querySelector(".leaflet-control-layers").classList.add("leaflet-control-layers-expanded")`)
+	bad := eval[[]string](tb, `Array.from(document.querySelectorAll(".leaflet-control-layers-overlays label")).filter(l => {
+		var i = l.querySelector("input").getBoundingClientRect(), s = l.querySelector("span span") || l.querySelector("span");
+		var r = s.getBoundingClientRect();
+		return i.width > 30 || Math.abs((i.top + i.bottom) / 2 - (r.top + r.bottom) / 2) > 6;
+	}).map(l => l.textContent)`)
+	if len(bad) > 0 {
+		t.Errorf("layer control rows out of line: %q", bad)
+	}
+	tb.screenshot("dispatch-map", false)
+}
+
+// colourNear reports whether two CSS rgb()/rgba() colours are within a few
+// steps of each other.
+func colourNear(a, b string) bool {
+	var r1, g1, b1, r2, g2, b2 int
+	if _, err := fmt.Sscanf(strings.Replace(a, "rgba", "rgb", 1), "rgb(%d, %d, %d", &r1, &g1, &b1); err != nil {
+		return false
+	}
+	if _, err := fmt.Sscanf(strings.Replace(b, "rgba", "rgb", 1), "rgb(%d, %d, %d", &r2, &g2, &b2); err != nil {
+		return false
+	}
+	d := func(x, y int) int {
+		if x > y {
+			return x - y
+		}
+		return y - x
+	}
+	return d(r1, r2)+d(g1, g2)+d(b1, b2) < 90
+}
+
+// stopsJS is a JavaScript array of [lat, lon] of a route's stops.
+func stopsJS(p *dayPlan, routeID int64) string {
+	rows, err := p.db.Pool().Query(context.Background(), `SELECT ST_Y(r.location::geometry), ST_X(r.location::geometry)
+		FROM stops s JOIN requests r ON r.id = s.request_id WHERE s.route_id = $1 AND s.status <> 'removed'`, routeID)
+	if err != nil {
+		return "[]"
+	}
+	defer rows.Close()
+	var parts []string
+	for rows.Next() {
+		var lat, lon float64
+		if rows.Scan(&lat, &lon) == nil {
+			parts = append(parts, fmt.Sprintf("[%f,%f]", lat, lon))
+		}
+	}
+	return "[" + strings.Join(parts, ",") + "]"
+}
+
+// Defect 11 on the phone and 12: pins of one building do not overlap, the
+// header leaves the screen to the route; pages have a favicon; a one-day
+// report chart is not one full-width bar.
+func (f *field) phoneAndMinor(t *testing.T, p *dayPlan) {
+	tb := f.newTab(t, "lead-phone")
+	tb.setLang(f.base, "kk")
+	tb.do("phone", 10*time.Second, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	tb.loginForm(f.base, "lead1", "lead-demo")
+	tb.do("open tomorrow", 20*time.Second, chromedp.Navigate(f.base+"/team?day="+p.day))
+	tb.waitJS("pins drawn", `document.querySelectorAll("#team-map .stop-pin").length >= 3`, 20*time.Second)
+	overlaps := eval[int](tb, `(function () { var r = Array.from(document.querySelectorAll("#team-map .stop-pin")).map(e => e.getBoundingClientRect()), n = 0;
+		for (var i = 0; i < r.length; i++) for (var j = i + 1; j < r.length; j++)
+			if (r[i].left < r[j].right - 4 && r[j].left < r[i].right - 4 && r[i].top < r[j].bottom - 4 && r[j].top < r[i].bottom - 4) n++;
+		return n; })()`)
+	if overlaps > 0 {
+		t.Errorf("%d pairs of stop pins overlap on the phone", overlaps)
+	}
+	if h := eval[float64](tb, `document.querySelector("header.top").getBoundingClientRect().height`); h > 844*0.12 {
+		t.Errorf("the phone header is %.0f px high (%.0f%% of the screen)", h, h/844*100)
+	}
+	if got := eval[string](tb, `document.title`); latinWords.MatchString(strings.ReplaceAll(got, "Qamqor", "")) {
+		t.Errorf("Kazakh tab title %q", got)
+	}
+	tb.screenshot("team-phone", false)
+	icon := eval[string](tb, `(document.querySelector('link[rel="icon"]') || {}).href || ""`)
+	if icon == "" {
+		t.Error("no favicon")
+	} else if resp, err := http.Get(icon); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("favicon %s: %v %v", icon, err, resp)
+	}
+
+	// A one-day report.
+	rt := f.newTab(t, "reports")
+	rt.setLang(f.base, "en")
+	rt.loginForm(f.base, "dispatcher", "dispatcher-demo")
+	today := time.Now().In(time.FixedZone("Asia/Astana", 5*3600)).Format(time.DateOnly)
+	rt.do("open a one-day report", 20*time.Second, chromedp.Navigate(f.base+"/reports?from="+today+"&to="+today))
+	rt.waitJS("charts drawn", `document.querySelector(".chart rect")`, 15*time.Second)
+	widths := eval[[]float64](rt, `Array.from(document.querySelectorAll(".chart")).filter(s => s.querySelectorAll("rect").length === 1).map(s => s.querySelector("rect").getBoundingClientRect().width / s.getBoundingClientRect().width)`)
+	if len(widths) == 0 {
+		t.Fatal("no single-bar chart for one day")
+	}
+	for _, w := range widths {
+		if w > 0.3 {
+			t.Errorf("a one-day chart's bar takes %.0f%% of the width", w*100)
+		}
 	}
 }

@@ -528,12 +528,20 @@
         if (s.status === "removed") return;
         var span = el("span", null, s.seq);
         span.style.background = color;
-        var m = L.marker([s.lat, s.lon], { icon: L.divIcon({ className: "stop-icon" + (rt.status === "draft" ? " draft" : ""), html: span, iconSize: [18, 18], iconAnchor: [9, 9] }), zIndexOffset: 500 });
+        var m = L.marker([s.lat, s.lon], { icon: L.divIcon({ className: "stop-icon" + (rt.status === "draft" ? " draft" : "") + (S.expanded[rt.id] ? " focus" : ""), html: span, iconSize: [18, 18], iconAnchor: [9, 9] }), zIndexOffset: S.expanded[rt.id] ? 800 : 500 });
         m.bindTooltip(s.seq + ". " + s.address + " · " + t("stop." + s.status, s.status) + (s.eta ? " · " + fmtTime(s.eta) : ""));
         m.on("click", function () { focusRequest(s.request_id); });
         routeLayer.addLayer(m);
       });
     });
+  }
+
+  // fitRoute shows the whole route: its path and stops, and the team.
+  function fitRoute(rt) {
+    var pts = (rt.path && rt.path.length ? rt.path : []).slice();
+    (rt.stops || []).forEach(function (s) { if (s.status !== "removed") pts.push([s.lat, s.lon]); });
+    if (!pts.length) return;
+    map.fitBounds(L.latLngBounds(pts).pad(0.1), { maxZoom: 16 });
   }
 
   function routeOptions(except) {
@@ -746,7 +754,12 @@
       head.appendChild(sw);
       var name = el("span", "name", teamName(rt.team_id));
       name.tabIndex = 0;
-      var toggle = function () { S.expanded[rt.id] = !S.expanded[rt.id]; later("routes", renderRoutes); };
+      var toggle = function () {
+        S.expanded[rt.id] = !S.expanded[rt.id];
+        later("routes", renderRoutes);
+        drawRoutes();
+        if (S.expanded[rt.id]) fitRoute(rt);
+      };
       name.addEventListener("click", toggle);
       name.addEventListener("keydown", function (e) { if (e.key === "Enter") toggle(); });
       head.appendChild(name);
@@ -1266,8 +1279,9 @@
     roadLayer = qamqorMap.baseLayer(map, root.dataset.tileTemplate, {
       onOffline: function (on) { $("tiles-banner").hidden = !on; }
     }).roads;
-    // Stop numbers only from street level: zoomed out they hide the clusters.
-    var far = function () { map.getContainer().classList.toggle("far", map.getZoom() < 14); };
+    // Stop numbers: every route's from zoom 12 (district level); below that
+    // only those of the routes the dispatcher expanded.
+    var far = function () { map.getContainer().classList.toggle("far", map.getZoom() < 12); };
     map.on("zoomend", far);
     far();
 
@@ -1277,7 +1291,13 @@
     }).addTo(map);
     routeLayer = L.layerGroup().addTo(map);
     cluster = L.markerClusterGroup({ chunkedLoading: true, chunkInterval: 150, chunkDelay: 30, disableClusteringAtZoom: 17,
-      maxClusterRadius: 50, spiderfyOnMaxZoom: false, showCoverageOnHover: false, removeOutsideVisibleBounds: true }).addTo(map);
+      maxClusterRadius: 50, spiderfyOnMaxZoom: false, showCoverageOnHover: false, removeOutsideVisibleBounds: true,
+      // Clusters are white discs with a dark ring, sized by count: the plugin's green,
+      // yellow and orange read as the statuses "done" and "planned".
+      iconCreateFunction: function (c) {
+        var n = c.getChildCount(), size = n < 10 ? 30 : n < 100 ? 36 : 44;
+        return L.divIcon({ html: "<span>" + n + "</span>", className: "rq-cluster", iconSize: [size, size] });
+      } }).addTo(map);
     cluster.on("click", function (e) {
       var id = e.layer && e.layer.qid;
       if (id) L.popup().setLatLng(e.layer.getLatLng()).setContent(requestPopup(id)).openOn(map);
@@ -1313,6 +1333,9 @@
     routeIds: function () { return Object.keys(S.routes).map(Number); },
     alertIds: function () { return Object.keys(S.alerts).map(Number); },
     beeps: function () { return S.beeps || 0; },
+    bounds: function () { var b = map.getBounds(); return [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()]; },
+    zoom: function () { return map.getZoom(); },
+    setZoom: function (z) { map.setZoom(z, { animate: false }); },
     ready: function () { return S.ready; },
     online: function () { return !!ws && ws.readyState === WebSocket.OPEN; }
   };

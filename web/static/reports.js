@@ -77,10 +77,8 @@
   var numeric = { count: 1, done: 1, judged: 1, on_time: 1, share: 1, raised: 1, handled: 1, median_minutes: 1, routes: 1, hours: 1, minutes: 1, volunteer_id: 1, organisation_id: 1 };
   var data = {};
 
-  function localDate(d) {
-    var p = function (n) { return (n < 10 ? "0" : "") + n; };
-    return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate());
-  }
+  // localDate is d's date in Astana, whatever the browser's zone.
+  function localDate(d) { return window.qamqorI18n.date(d); }
 
   function cell(col, v) {
     if (v === null || v === undefined) return "—";
@@ -105,7 +103,8 @@
     var W = svg.clientWidth || 800, H = 150, padL = 36, padB = 18, padT = 8;
     svg.setAttribute("viewBox", "0 0 " + W + " " + H);
     var max = cfg.pct ? 1 : Math.max.apply(null, order.map(function (k) { return sums[k]; })) || 1;
-    var plotW = W - padL - 4, plotH = H - padB - padT, bw = plotW / order.length;
+    // Bars are at most 56 px wide: one day is one bar, not the whole width.
+    var plotW = W - padL - 4, plotH = H - padB - padT, bw = Math.min(plotW / order.length, 56);
     svg.appendChild(svgEl("line", { x1: padL, y1: H - padB, x2: W, y2: H - padB }));
     svg.appendChild(svgEl("text", { x: padL - 4, y: padT + 8, "text-anchor": "end" }, cfg.pct ? "100%" : String(Math.round(max * 100) / 100)));
     svg.appendChild(svgEl("text", { x: padL - 4, y: H - padB, "text-anchor": "end" }, "0"));
@@ -113,8 +112,10 @@
     order.forEach(function (k, i) {
       var v = sums[k], h = Math.max(0, v / max * plotH), x = padL + i * bw;
       var r = svgEl("rect", { x: (x + bw * 0.1).toFixed(1), y: (H - padB - h).toFixed(1), width: Math.max(1, bw * 0.8).toFixed(1), height: h.toFixed(1) });
-      r.appendChild(svgEl("title", {}, k + ": " + (cfg.pct ? (v * 100).toFixed(1) + " %" : String(Math.round(v * 100) / 100))));
+      var shown = cfg.pct ? (v * 100).toFixed(1) + " %" : String(Math.round(v * 100) / 100);
+      r.appendChild(svgEl("title", {}, k + ": " + shown));
       svg.appendChild(r);
+      if (order.length <= 14) svg.appendChild(svgEl("text", { x: (x + bw / 2).toFixed(1), y: Math.max(padT + 8, H - padB - h - 3).toFixed(1), "text-anchor": "middle", "class": "val" }, shown));
       if (i % every === 0) {
         var label = cfg.x === "day" ? k.slice(5) : (k.length > 12 ? k.slice(0, 11) + "…" : k);
         svg.appendChild(svgEl("text", { x: (x + bw / 2).toFixed(1), y: H - 5, "text-anchor": "middle" }, label));

@@ -653,6 +653,8 @@
       pathLayer = L.layerGroup().addTo(map);
       stopLayer = L.layerGroup().addTo(map);
       meLayer = L.layerGroup().addTo(map);
+      // Pins are spread for the zoom they are seen at.
+      map.on("zoomend", function () { if (fitted) drawMap(view()); });
     }
 
     function drawMap(v) {
@@ -662,10 +664,17 @@
       if (!v || !v.stops.length) return;
       var pts = path || v.stops.map(function (s) { return [s.lat, s.lon]; });
       if (pts.length > 1) L.polyline(pts, { color: "#0b6bcb", weight: 5, opacity: 0.75 }).addTo(pathLayer);
-      v.stops.forEach(function (s) {
+      if (!fitted) {
+        var b = L.latLngBounds(v.stops.map(function (s) { return [s.lat, s.lon]; }));
+        if (lastPos) b.extend(lastPos);
+        map.fitBounds(b, { padding: [24, 24], maxZoom: 16, animate: false });
+        fitted = true;
+      }
+      var offs = spread(v.stops);
+      v.stops.forEach(function (s, i) {
         var icon = L.divIcon({
           className: "stop-pin st-" + s.status + (s.isActive ? " active" : ""),
-          html: String(Number(s.n)), iconSize: [28, 28], iconAnchor: [14, 14]
+          html: String(Number(s.n)), iconSize: [28, 28], iconAnchor: [14 - offs[i][0], 14 - offs[i][1]]
         });
         L.marker([s.lat, s.lon], { icon: icon, keyboard: false, title: s.n + ". " + s.address })
           .on("click", function () {
@@ -673,12 +682,27 @@
             if (li) li.scrollIntoView({ behavior: "smooth", block: "start" });
           }).addTo(stopLayer);
       });
-      if (!fitted) {
-        var b = L.latLngBounds(v.stops.map(function (s) { return [s.lat, s.lon]; }));
-        if (lastPos) b.extend(lastPos);
-        map.fitBounds(b, { padding: [24, 24], maxZoom: 16, animate: false });
-        fitted = true;
-      }
+    }
+
+    // spread returns a pixel offset per stop so that no two pins overlap at
+    // the current zoom (flats of one building, neighbours across a yard):
+    // a pin too close to one already placed moves round it on a ring.
+    var PIN = 30;
+    function spread(stops) {
+      var placed = [];
+      return stops.map(function (s) {
+        var p = map.latLngToLayerPoint([s.lat, s.lon]);
+        var off = [0, 0];
+        var clash = function (o) {
+          return placed.some(function (q) { return Math.abs(q.x - p.x - o[0]) < PIN && Math.abs(q.y - p.y - o[1]) < PIN; });
+        };
+        for (var i = 0; clash(off) && i < 48; i++) {
+          var ring = 1 + Math.floor(i / 8), a = (i % 8) * Math.PI / 4 + ring * 0.4;
+          off = [Math.round(ring * PIN * Math.cos(a)), Math.round(ring * PIN * Math.sin(a))];
+        }
+        placed.push({ x: p.x + off[0], y: p.y + off[1] });
+        return off;
+      });
     }
 
     var lastPos = null;
