@@ -175,3 +175,11 @@ func (s *Server) handleAttendanceConfirm(w http.ResponseWriter, r *http.Request)
 	}
 	writeJSON(w, http.StatusOK, sheet)
 }
+
+func init() {
+	describe(
+		pageOp("GET", "/attendance", "Attendance to confirm (finished routes)", "dispatcher, coordinator"),
+		apiOp{Method: "POST", Pattern: "/attendance/{id}/confirm", Summary: "Confirm a route's attendance (form)", Tag: "pages",
+			Roles: "dispatcher, coordinator", BodyType: "application/x-www-form-urlencoded", Status: 303},
+	)
+}

@@ -297,6 +297,23 @@ func TestVerifyPage(t *testing.T) {
 	})
 }
 
+func TestCoordinatorReports(t *testing.T) {
+	ts := MustServer(t, Config{})
+	if w := ts.do(t, call{Method: "GET", Path: "/api/reports/hours-volunteers?from=2026-01-01&to=2026-01-31", Role: dispatch.RoleCoordinator}); w.Code != http.StatusOK {
+		t.Errorf("hours report Code=%d, want 200; body %s", w.Code, w.Body)
+	}
+	for _, name := range []string{"requests", "visits", "ontime", "alerts"} {
+		w := ts.do(t, call{Method: "GET", Path: "/api/reports/" + name + "?from=2026-01-01&to=2026-01-31", Role: dispatch.RoleCoordinator})
+		if w.Code != http.StatusForbidden {
+			t.Errorf("%s Code=%d, want 403", name, w.Code)
+		}
+	}
+	page := ts.do(t, call{Method: "GET", Path: "/reports", Role: dispatch.RoleCoordinator})
+	if page.Code != http.StatusOK {
+		t.Errorf("reports page Code=%d", page.Code)
+	}
+}
+
 func TestSignup(t *testing.T) {
 	form := func(v url.Values) call {
 		return call{Method: "POST", Path: "/signup?lang=en", Body: v.Encode(), ContentType: "application/x-www-form-urlencoded"}

@@ -138,7 +138,7 @@ func init() {
 		"GET /api/users":               {Roles: admins},
 		"POST /api/users":              {Roles: admins, Body: `{"username":"op2","role":"hotline","password":"long-enough"}`},
 		"PUT /api/users/{id}":          {Path: "/api/users/3", Roles: admins, Body: `{"role":"hotline","active":false}`},
-		"GET /reports":                 {Roles: reportViewers, Page: true},
+		"GET /reports":                 {Roles: append([]dispatch.Role{dispatch.RoleCoordinator}, reportViewers...), Page: true},
 		"GET /api/reports/{name}":      {Path: "/api/reports/requests?from=2026-01-01&to=2026-01-31", Roles: reportViewers},
 	} {
 		routeTable[k] = v

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -21,6 +22,8 @@ import (
 func (s *Server) registerReportRoutes(r chi.Router) {
 	r.Get("/reports", s.handleReportsPage)
 	s.addPage(page{Path: "/reports", TitleKey: "nav.reports", Title: "Reports", Action: dispatch.ActViewReports})
+	// Coordinators see their organisation's hours reports.
+	s.addPage(page{Path: "/reports", TitleKey: "nav.reports", Title: "Reports", Action: dispatch.ActViewOrgReports})
 	// One pattern for both forms: chi cannot tell {name} from {name}.csv
 	// reliably, so the handler strips the suffix.
 	r.Get("/api/reports/{name}", s.handleReport)
@@ -113,18 +116,45 @@ type reportsPage struct {
 	Names []string
 }
 
+// orgReportNames are the reports a coordinator gets, scoped to their
+// organisation by the store (dispatch.ReportScope).
+var orgReportNames = []string{"hours-volunteers", "hours-organisations"}
+
+// reportNamesFor are the reports actor may read: all for city-wide
+// viewers, the hours for coordinators.
+func reportNamesFor(actor *dispatch.User) []string {
+	if actor.Can(dispatch.ActViewReports) {
+		return reportNames
+	}
+	if actor.Can(dispatch.ActViewOrgReports) {
+		return orgReportNames
+	}
+	return nil
+}
+
+// reportsActor is the user when they may read reports at all.
+func (s *Server) reportsActor(w http.ResponseWriter, r *http.Request) (*dispatch.User, bool) {
+	actor := userFrom(r.Context())
+	if err := dispatch.RequireReports(actor); err != nil {
+		s.Error(w, r, err)
+		return nil, false
+	}
+	return actor, true
+}
+
 func (s *Server) handleReportsPage(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.actorFor(w, r, dispatch.ActViewReports); !ok {
+	actor, ok := s.reportsActor(w, r)
+	if !ok {
 		return
 	}
-	s.render(w, r, http.StatusOK, "reports", reportsPage{Names: reportNames})
+	s.render(w, r, http.StatusOK, "reports", reportsPage{Names: reportNamesFor(actor)})
 }
 
 // handleReport serves GET /api/reports/{name}[.csv]?from=&to=. Dates are
 // YYYY-MM-DD in Astana, both optional (the last 30 days); to before from is
 // 422.
 func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
-	actor, ok := s.actorFor(w, r, dispatch.ActViewReports)
+	actor, ok := s.reportsActor(w, r)
 	if !ok {
 		return
 	}
@@ -133,6 +163,10 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, asCSV := strings.CutSuffix(chi.URLParam(r, "name"), ".csv")
+	if !actor.Can(dispatch.ActViewReports) && !slices.Contains(reportNamesFor(actor), name) {
+		s.Error(w, r, dispatch.Errorf(dispatch.EFORBIDDEN, "Your role (%s) may read the hours reports only.", actor.Role))
+		return
+	}
 	q := r.URL.Query()
 	rng, err := dispatch.ParseReportRange(q.Get("from"), q.Get("to"), s.now())
 	if err != nil {
