@@ -25,6 +25,9 @@ func init() {
 		"GET /open311/v2/requests/{id}.{format}":   {Path: "/open311/v2/requests/5.json", Public: true},
 		"GET /api/api-keys":                        {Roles: admins},
 		"GET /integrations":                        {Roles: admins, Page: true},
+		"GET /api/telegram/link":                   {Roles: everyone},
+		"POST /api/telegram/link":                  {Roles: everyone},
+		"DELETE /api/telegram/link":                {Roles: everyone},
 		"POST /api/api-keys":                       {Roles: admins, Body: `{"organisation_id":1,"name":"109 portal"}`},
 		"POST /api/api-keys/{id}/revoke":           {Path: "/api/api-keys/3/revoke", Roles: admins},
 	} {
@@ -63,6 +66,15 @@ func setOpen311Mocks(s *Server) *mock.APIKeyStore {
 		},
 	}
 	s.APIKeys = m
+	s.Telegram = &mock.TelegramStore{
+		StartTelegramLinkFn: func(ctx context.Context, actor *dispatch.User, lang string) (string, time.Time, error) {
+			return "ABCD2345", time.Now().Add(dispatch.LinkCodeTTL), nil
+		},
+		FindTelegramLinkFn: func(ctx context.Context, actor *dispatch.User) (*dispatch.TelegramLink, error) {
+			return &dispatch.TelegramLink{UserID: actor.ID}, nil
+		},
+		UnlinkTelegramFn: func(ctx context.Context, actor *dispatch.User) error { return nil },
+	}
 	return m
 }
 

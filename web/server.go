@@ -59,6 +59,8 @@ type Config struct {
 	MaxUploadBytes int64
 	// RequestTimeout cancels the context of non-WebSocket requests.
 	RequestTimeout time.Duration
+	// TelegramBot is the bot's user name, for t.me links; may be empty.
+	TelegramBot string
 	// TrustedProxies are the addresses (CIDR prefixes or single IPs) of
 	// the reverse proxies in front of the server. Only a request whose TCP
 	// peer is one of them has its client read from X-Forwarded-For (the
@@ -117,6 +119,9 @@ type Services struct {
 	Applications dispatch.ApplicationStore
 	Attendance   dispatch.AttendanceStore
 	Certificates dispatch.CertificateStore
+	// Telegram links users' chats; nil when the bot is off (503). See
+	// telegram.go.
+	Telegram dispatch.TelegramStore
 	// Metrics, when set, counts requests, sockets and events; serve its
 	// MetricsHandler on a separate address. See metrics.go.
 	Metrics *Metrics
@@ -285,6 +290,7 @@ func (s *Server) routes() chi.Router {
 				s.registerTeamRoutes(r)
 				s.registerAPIKeyRoutes(r)
 				s.registerIntegrationsRoutes(r)
+				s.registerTelegramRoutes(r)
 				s.registerApplicationRoutes(r)
 				s.registerAttendanceRoutes(r)
 				s.registerCertificateRoutes(r)

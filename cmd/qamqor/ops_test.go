@@ -115,6 +115,10 @@ func TestMetrics(t *testing.T) {
 	}
 	srv := startServe(t, st.bin, append(st.env, "QAMQOR_METRICS_ADDR=127.0.0.1:0"))
 	metricsURL := srv.waitLine(t, regexp.MustCompile(`Metrics at (http://\S+)`), 10*time.Second)[1]
+	// Without a token Telegram is off, and start-up says so once.
+	if n := srv.countLines(regexp.MustCompile(`Telegram notifications are off`)); n != 1 {
+		t.Errorf("start-up says Telegram is off %d times, want once", n)
+	}
 
 	disp := login(t, srv.url, "dispatcher", "dispatcher-demo")
 	ws := dialWS(t, disp, 0)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/qamqor/qamqor/dispatch"
 	"github.com/qamqor/qamqor/dispatch/postgres"
@@ -59,6 +60,10 @@ func runServe(ctx context.Context, args []string) error {
 	rules := dispatch.DefaultPlanRules()
 	planner := &dispatch.Planner{Store: db, Travel: travelFn, Rules: rules}
 
+	tcfg, err := loadTelegramConfig()
+	if err != nil {
+		return err
+	}
 	metrics := newMetrics(cfg, db)
 	srv, err := web.NewServer(web.Config{
 		Addr:           cfg.Addr,
@@ -68,6 +73,7 @@ func runServe(ctx context.Context, args []string) error {
 		TrustedProxies: cfg.TrustedProxies,
 		TileURL:        cfg.TileURL,
 		SnapLimitM:     cfg.SnapLimitM,
+		TelegramBot:    tcfg.Bot,
 	}, web.Services{
 		Auth:         db,
 		Requests:     db,
@@ -92,6 +98,7 @@ func runServe(ctx context.Context, args []string) error {
 		Ready:        func(ctx context.Context) error { return db.Pool().Ping(ctx) },
 		Logger:       logger,
 		Metrics:      metrics,
+		Telegram:     telegramStore(tcfg, db),
 	})
 	if err != nil {
 		return err
@@ -131,6 +138,13 @@ func runServe(ctx context.Context, args []string) error {
 			}
 		}()
 	}
+	telegramDone := startTelegram(ctx, tcfg, cfg.PublicURL, db, logger)
+	defer func() {
+		select {
+		case <-telegramDone:
+		case <-time.After(30 * time.Second):
+		}
+	}()
 	fmt.Printf("Qamqor is running at %s\n", listenURL(ln.Addr()))
 	var users int
 	if err := db.Pool().QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&users); err == nil && users == 0 {

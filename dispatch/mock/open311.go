@@ -2,6 +2,7 @@ package mock
 
 import (
 	"context"
+	"time"
 
 	"github.com/qamqor/qamqor/dispatch"
 )
@@ -40,4 +41,28 @@ func (s *APIKeyStore) RevokeAPIKey(ctx context.Context, id int64) (*dispatch.API
 // FindPublicRequests calls FindPublicRequestsFn.
 func (s *APIKeyStore) FindPublicRequests(ctx context.Context, f dispatch.PublicRequestFilter) ([]*dispatch.PublicRequest, error) {
 	return s.FindPublicRequestsFn(ctx, f)
+}
+
+var _ dispatch.TelegramStore = (*TelegramStore)(nil)
+
+// TelegramStore is a mock dispatch.TelegramStore.
+type TelegramStore struct {
+	StartTelegramLinkFn func(ctx context.Context, actor *dispatch.User, lang string) (string, time.Time, error)
+	FindTelegramLinkFn  func(ctx context.Context, actor *dispatch.User) (*dispatch.TelegramLink, error)
+	UnlinkTelegramFn    func(ctx context.Context, actor *dispatch.User) error
+}
+
+// StartTelegramLink calls StartTelegramLinkFn.
+func (s *TelegramStore) StartTelegramLink(ctx context.Context, actor *dispatch.User, lang string) (string, time.Time, error) {
+	return s.StartTelegramLinkFn(ctx, actor, lang)
+}
+
+// FindTelegramLink calls FindTelegramLinkFn.
+func (s *TelegramStore) FindTelegramLink(ctx context.Context, actor *dispatch.User) (*dispatch.TelegramLink, error) {
+	return s.FindTelegramLinkFn(ctx, actor)
+}
+
+// UnlinkTelegram calls UnlinkTelegramFn.
+func (s *TelegramStore) UnlinkTelegram(ctx context.Context, actor *dispatch.User) error {
+	return s.UnlinkTelegramFn(ctx, actor)
 }
