@@ -84,7 +84,7 @@ var permissions = map[Role][]Action{
 	RoleHotline:    {ActCreateRequest, ActSearch, ActViewRequests, ActViewPersonal},
 	RoleDispatcher: {ActCreateRequest, ActSearch, ActViewRequests, ActChangeRequests, ActViewPersonal, ActEditCare, ActPlan, ActViewTeamWork, ActViewReports, ActViewDispatchMap, ActConfirmAttendance},
 	RoleTeamLead:   {ActViewTeamWork, ActReportProgress},
-	RoleAdmin:      {ActManageTeams, ActManageUsers, ActManageOrgs, ActViewPersonal, ActEditCare, ActSearch, ActViewReports, ActViewRequests, ActManageIntegrations, ActManageOrgPeople, ActReviewApplications, ActIssueCertificates},
+	RoleAdmin:      {ActManageTeams, ActManageUsers, ActManageOrgs, ActViewPersonal, ActEditCare, ActSearch, ActViewReports, ActViewRequests, ActManageIntegrations, ActManageOrgPeople, ActReviewApplications, ActIssueCertificates, ActViewAudit, ActErase},
 	// Coordinators get only organisation-scoped actions, never
 	// ActViewPersonal: pensioners' data is not theirs to see.
 	RoleCoordinator: {ActManageOrgPeople, ActReviewApplications, ActIssueCertificates, ActConfirmAttendance, ActViewOrgWork, ActViewOrgReports},

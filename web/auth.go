@@ -66,9 +66,14 @@ func (s *Server) handleAPILogin(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	sess, err := s.login(w, r, in.Username, in.Password)
+	sess, factor, err := s.login(w, r, in.Username, in.Password)
 	if err != nil {
 		s.Error(w, r, err)
+		return
+	}
+	if factor != dispatch.NoSecondFactor {
+		// No session yet: the login ticket cookie waits for the code.
+		writeJSON(w, http.StatusOK, map[string]any{"second_factor": factor})
 		return
 	}
 	writeJSON(w, http.StatusOK, s.me(sess))
@@ -105,7 +110,8 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 	}
 	next := safeNext(r.PostForm.Get("next"))
 	username := r.PostForm.Get("username")
-	if _, err := s.login(w, r, username, r.PostForm.Get("password")); err != nil {
+	_, factor, err := s.login(w, r, username, r.PostForm.Get("password"))
+	if err != nil {
 		if dispatch.ErrorCode(err) != dispatch.EUNAUTHORIZED && dispatch.ErrorCode(err) != dispatch.EINVALID {
 			s.Error(w, r, err)
 			return
@@ -118,12 +124,36 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnauthorized, "login", loginPage{Next: next, Username: username, Failed: dispatch.ErrorMessage(err), FailedKey: key})
 		return
 	}
+	if factor != dispatch.NoSecondFactor {
+		s.renderSecondStep(w, r, http.StatusOK, next, factor, "")
+		return
+	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-// login checks the credentials, replaces any current session with a new one
-// and sets its cookie.
-func (s *Server) login(w http.ResponseWriter, r *http.Request, username, password string) (*session, error) {
+// login checks the credentials and, when no second factor is needed,
+// replaces any current session with a new one and sets its cookie;
+// otherwise it sets the login ticket cookie and reports the factor.
+func (s *Server) login(w http.ResponseWriter, r *http.Request, username, password string) (*session, dispatch.SecondFactor, error) {
+	sess, err := s.checkLogin(w, r, username, password)
+	if err != nil || sess == nil {
+		return nil, "", err
+	}
+	u := sess.User
+	factor, err := s.secondFactorFor(r, u)
+	if err != nil {
+		return nil, "", err
+	}
+	if factor != dispatch.NoSecondFactor {
+		return nil, factor, s.startSecondFactor(w, r, u)
+	}
+	sess, err = s.startSession(w, r, u)
+	return sess, "", err
+}
+
+// checkLogin checks the credentials, throttled; it returns a session
+// holding only the user.
+func (s *Server) checkLogin(w http.ResponseWriter, r *http.Request, username, password string) (*session, error) {
 	username = strings.TrimSpace(username)
 	if username == "" || password == "" {
 		return nil, dispatch.Invalid("username", "Enter your username and password.")
@@ -150,6 +180,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, username, passwor
 		return nil, err
 	}
 	s.logins.succeed(username, ip)
+	return &session{Session: &dispatch.Session{User: u}}, nil
+}
+
+// startSession replaces any current session with a new one for u and sets
+// its cookie.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *dispatch.User) (*session, error) {
+	ctx := r.Context()
 	if old := sessionFrom(ctx); old != nil {
 		if err := s.Auth.DeleteSession(ctx, old.Token); err != nil && dispatch.ErrorCode(err) != dispatch.ENOTFOUND {
 			return nil, err
@@ -230,13 +267,14 @@ func (s *Server) loadSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := r.Cookie(SessionCookie)
 		if err != nil || c.Value == "" {
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(w, r.WithContext(dispatch.WithOrigin(r.Context(), dispatch.Origin{Source: clientAddr(r)})))
 			return
 		}
 		ds, err := s.Auth.FindSession(r.Context(), c.Value)
 		switch {
 		case err == nil && ds != nil && ds.User != nil && ds.User.Active:
-			r = r.WithContext(withSession(r.Context(), &session{Token: c.Value, Session: ds}))
+			ctx := withSession(r.Context(), &session{Token: c.Value, Session: ds})
+			r = r.WithContext(dispatch.WithOrigin(ctx, dispatch.Origin{ActorID: ds.User.ID, Source: clientAddr(r)}))
 		case err == nil || dispatch.ErrorCode(err) == dispatch.EUNAUTHORIZED || dispatch.ErrorCode(err) == dispatch.ENOTFOUND:
 			s.setSessionCookie(w, "", time.Time{})
 		default:

@@ -107,6 +107,11 @@ type Services struct {
 	// bulk.go.
 	Imports ImportService
 	Exports dispatch.ExportStore
+	// TwoFactor keeps TOTP secrets, recovery codes, login tickets and the
+	// security settings; nil turns two-factor login off.
+	TwoFactor dispatch.TwoFactorStore
+	// Audit searches the audit trail; see audit.go.
+	Audit dispatch.AuditStore
 	// Map reads roads, districts, requests and teams for the maps; see
 	// map.go. Nil falls back to Requests when it implements MapStore.
 	Map MapStore
@@ -269,12 +274,14 @@ func (s *Server) routes() chi.Router {
 			// Public: volunteer sign-up and certificate verification.
 			s.registerSignupRoutes(r)
 			s.registerVerifyRoutes(r)
+			s.registerTwoFactorRoutes(r)
 
 			// Logged in only; unsafe methods need the CSRF token. Each
 			// handler then checks its action with dispatch.Require.
 			r.Group(func(r chi.Router) {
 				r.Use(s.requireLogin, s.checkCSRFToken)
 				s.registerAuthRoutes(r)
+				s.registerSecurityRoutes(r)
 				s.registerRequestRoutes(r)
 				s.registerGeocodeRoutes(r)
 				s.registerExecuteRoutes(r)

@@ -137,6 +137,7 @@ func MustServer(tb testing.TB, cfg Config) *testServer {
 	setOpen311Mocks(s)
 	setBulkMocks(s)
 	setHoursMocks(s)
+	setSecurityMocks(s)
 	return ts
 }
 
@@ -218,6 +219,9 @@ type routeExpect struct {
 	// mocks lack; only the anonymous 401 is checked here (ws_test.go
 	// checks the roles).
 	NeedsHub bool
+	// Ticket routes are the second login step: open to all, but without a
+	// login ticket cookie every caller gets 401.
+	Ticket bool
 }
 
 var (
@@ -310,6 +314,10 @@ func TestRoutePermissions(t *testing.T) {
 					t.Fatalf("Code=%d, want no 5xx; body %s", w.Code, w.Body)
 				}
 				switch {
+				case exp.Ticket:
+					if w.Code != http.StatusUnauthorized {
+						t.Fatalf("Code=%d without a login ticket, want 401; body %s", w.Code, w.Body)
+					}
 				case exp.Public:
 					if w.Code == http.StatusUnauthorized || w.Code == http.StatusForbidden {
 						t.Fatalf("Code=%d on a public route; body %s", w.Code, w.Body)

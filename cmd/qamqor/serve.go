@@ -89,6 +89,8 @@ func runServe(ctx context.Context, args []string) error {
 		Imports:      db,
 		Exports:      db,
 		Map:          db,
+		TwoFactor:    db,
+		Audit:        db,
 		APIKeys:      db,
 		Applications: db,
 		Attendance:   db,
