@@ -100,11 +100,22 @@ func problemType(code string) string { return "urn:qamqor:problem:" + code }
 // status the code table gives, and logs it: internal errors at Error level
 // with the full chain, the rest at Info with the user-safe message. It is
 // the only place handler errors are logged.
+// outageRetryAfter is the Retry-After (seconds) of a 503 while the
+// database cannot be reached: the pool reconnects on the next request.
+const outageRetryAfter = "5"
+
 func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	code := dispatch.ErrorCode(err)
 	var maxErr *http.MaxBytesError
 	if errors.As(err, &maxErr) {
 		code, err = dispatch.ETOOLARGE, tooLarge(maxErr.Limit)
+	}
+	if code == dispatch.EINTERNAL && s.Unavailable != nil && s.Unavailable(err) {
+		// An outage, not a bug: the client should try again shortly.
+		s.Logger.Warn("database unreachable", "method", r.Method, "path", r.URL.Path, "err", err)
+		code = codeUnavailable
+		err = dispatch.Errorf(codeUnavailable, "The database cannot be reached right now; try again in a few seconds.").Wrap(err)
+		w.Header().Set("Retry-After", outageRetryAfter)
 	}
 	st, ok := status[code]
 	if !ok {

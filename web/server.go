@@ -87,6 +87,10 @@ type Services struct {
 	// Ready reports whether the server can serve (the database answers);
 	// nil means always ready.
 	Ready func(ctx context.Context) error
+	// Unavailable reports whether an error means the database cannot be
+	// reached right now; such errors are answered 503 with Retry-After
+	// (outageRetryAfter) and a problem, never 500. Nil means never.
+	Unavailable func(err error) bool
 	// Logger gets one line per failed request; nil means slog.Default().
 	Logger *slog.Logger
 	// Execute applies what teams report from the field; see execute.go.
@@ -389,6 +393,7 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 		if err := s.Ready(ctx); err != nil {
 			s.Logger.Warn("not ready", "err", err)
+			w.Header().Set("Retry-After", outageRetryAfter)
 			writeProblem(w, r, problem{
 				Type: problemType(codeUnavailable), Title: "Service unavailable",
 				Status: http.StatusServiceUnavailable, Detail: "The database is not reachable.",

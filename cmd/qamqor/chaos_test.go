@@ -8,9 +8,14 @@ package main
 //	go test ./cmd/qamqor -run Chaos -v
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -173,5 +178,306 @@ func TestChaosGracefulShutdown(t *testing.T) {
 	}
 	if j := disp.planJob(started.JobID); j.Status != "done" {
 		t.Fatalf("handed-back plan=%+v, want done", j)
+	}
+}
+
+// try sends a request and reports what came back, without failing the test
+// (status 0: no answer at all).
+func (c *client) try(method, path string, body any, hdr map[string]string) (int, http.Header, []byte) {
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, c.base+path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Origin", c.base)
+	if c.csrf != "" {
+		req.Header.Set("X-CSRF-Token", c.csrf)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, nil, nil
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, b
+}
+
+// submission is one hotline request sent with an Idempotency-Key until it
+// is acknowledged.
+type submission struct {
+	key   string
+	body  map[string]any
+	id    int64 // 0 until acknowledged
+	seen  []int
+	retry bool
+}
+
+func newSubmission(prefix string, i int) *submission {
+	return &submission{key: fmt.Sprintf("%s-%d", prefix, i), body: map[string]any{
+		"kind": "snow_clearing", "address": fmt.Sprintf("Chaos street %d", i),
+		"lat": 51.10 + float64(i%40)*0.002, "lon": 71.40 + float64(i/40)*0.003,
+		"priority": "normal", "force": true,
+	}}
+}
+
+// send posts the submission once; it reports whether it was acknowledged.
+// Any status but 201, 200 (a replay) and 503 (an outage) fails the test.
+func (s *submission) send(t *testing.T, c *client) bool {
+	st, hdr, b := c.try("POST", "/api/requests", s.body, map[string]string{"Idempotency-Key": s.key})
+	s.seen = append(s.seen, st)
+	switch st {
+	case http.StatusCreated, http.StatusOK:
+		var r struct {
+			ID int64 `json:"id"`
+		}
+		if err := json.Unmarshal(b, &r); err != nil || r.ID == 0 {
+			t.Errorf("submission %s: %d with body %s", s.key, st, b)
+			return false
+		}
+		if s.id != 0 && s.id != r.ID {
+			t.Errorf("submission %s acknowledged as %d, then %d", s.key, s.id, r.ID)
+		}
+		s.id = r.ID
+		return true
+	case http.StatusServiceUnavailable:
+		if hdr.Get("Retry-After") == "" {
+			t.Errorf("submission %s: 503 without Retry-After", s.key)
+		}
+		var p struct {
+			Code string `json:"code"`
+		}
+		if json.Unmarshal(b, &p) != nil || p.Code != "unavailable" {
+			t.Errorf("submission %s: 503 body %s, want a problem with code unavailable", s.key, b)
+		}
+	case 0: // no answer (the process was killed): retried later
+	default:
+		t.Errorf("submission %s: status %d (%s), want 201, 200 or 503", s.key, st, b)
+	}
+	s.retry = true
+	return false
+}
+
+// checkExactlyOnce: every submission is one request row, with the id it was
+// acknowledged with.
+func checkExactlyOnce(t *testing.T, st *stack, subs []*submission) {
+	t.Helper()
+	ctx := context.Background()
+	for _, s := range subs {
+		if s.id == 0 {
+			t.Errorf("submission %s never acknowledged (statuses %v)", s.key, s.seen)
+			continue
+		}
+		var n int
+		var id int64
+		if err := st.db.Pool().QueryRow(ctx, `SELECT count(*), coalesce(max(id), 0) FROM requests WHERE address_text = $1`, s.body["address"]).Scan(&n, &id); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 || id != s.id {
+			t.Errorf("submission %s: %d rows (id %d), want exactly one with id %d", s.key, n, id, s.id)
+		}
+	}
+}
+
+// retryAll resends every unacknowledged submission (same key) until it is
+// acknowledged or the deadline passes.
+func retryAll(t *testing.T, c *client, subs []*submission, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for _, s := range subs {
+		for s.id == 0 && time.Now().Before(deadline) {
+			if !s.send(t, c) {
+				time.Sleep(200 * time.Millisecond)
+			}
+		}
+	}
+}
+
+// TestChaosKillDuringHotlineBurst: the server is killed with SIGKILL in the
+// middle of a burst of hotline submissions. The hotline retries whatever
+// was not acknowledged, with the same keys, on the restarted server: every
+// submission then exists exactly once, with the id it was acknowledged with.
+func TestChaosKillDuringHotlineBurst(t *testing.T) {
+	if testing.Short() {
+		t.Skip("chaos: needs PostGIS and builds the binary")
+	}
+	st := newStack(t)
+	a := startInstance(t, st.bin, st.env)
+	hot := login(t, a.url, "hotline", "hotline-demo")
+	var subs []*submission
+	var mu sync.Mutex
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			s := newSubmission("burst", i)
+			mu.Lock()
+			subs = append(subs, s)
+			mu.Unlock()
+			if !s.send(t, hot) && s.seen[len(s.seen)-1] == 0 {
+				return // no answer: the operator waits for the server
+			}
+		}
+	}()
+	time.Sleep(3 * time.Second)
+	if err := a.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = a.cmd.Wait()
+	time.Sleep(500 * time.Millisecond)
+	close(stop)
+	<-done
+	acked := 0
+	for _, s := range subs {
+		if s.id != 0 {
+			acked++
+		}
+	}
+	t.Logf("%d submissions, %d acknowledged before the kill", len(subs), acked)
+	if acked == 0 || acked == len(subs) {
+		t.Fatalf("acknowledged %d of %d: the kill did not land mid-burst", acked, len(subs))
+	}
+	b := startInstance(t, st.bin, st.env)
+	hot = login(t, b.url, "hotline", "hotline-demo")
+	retryAll(t, hot, subs, 60*time.Second)
+	// Acknowledged ones replayed with their keys give the same ids.
+	for _, s := range subs[:min(5, len(subs))] {
+		s.send(t, hot)
+	}
+	checkExactlyOnce(t, st, subs)
+}
+
+// TestChaosDatabaseOutage: the database is unreachable for 10 s while the
+// hotline submits requests and a dispatcher watches the live feed. The
+// server answers 503 with Retry-After (never 500), /readyz fails, and once
+// the database is back the server serves again without a restart; every
+// submission exists exactly once after retries with the same keys, and the
+// websocket client misses no event.
+func TestChaosDatabaseOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("chaos: needs PostGIS and builds the binary")
+	}
+	st := newStack(t)
+	proxy := newTCPProxy(t, dbHostPort(t, st.env))
+	inst := startInstance(t, st.bin, viaProxy(t, st.env, proxy))
+	hot := login(t, inst.url, "hotline", "hotline-demo")
+	disp := login(t, inst.url, "dispatcher", "dispatcher-demo")
+	ctx := context.Background()
+	start, err := st.db.LastEventID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := dialWS(t, disp, start)
+
+	var subs []*submission
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			s := newSubmission("outage", i)
+			subs = append(subs, s)
+			s.send(t, hot)
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	time.Sleep(2 * time.Second)
+	proxy.Cut()
+	cutAt := time.Now()
+	notReady := false
+	for time.Since(cutAt) < 10*time.Second {
+		if code, _, _ := hot.try("GET", "/readyz", nil, nil); code == http.StatusServiceUnavailable {
+			notReady = true
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	proxy.Restore()
+	restored := time.Now()
+	for {
+		code, _, _ := hot.try("GET", "/readyz", nil, nil)
+		if code == http.StatusOK {
+			break
+		}
+		if time.Since(restored) > 30*time.Second {
+			t.Fatalf("not ready 30 s after the database returned (readyz %d)", code)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Logf("ready again %v after the database returned", time.Since(restored).Round(100*time.Millisecond))
+	time.Sleep(2 * time.Second) // traffic after the recovery
+	close(stop)
+	<-done
+	if !notReady {
+		t.Error("/readyz never failed while the database was unreachable")
+	}
+	unavailable := 0
+	for _, s := range subs {
+		for _, code := range s.seen {
+			if code == http.StatusServiceUnavailable {
+				unavailable++
+			}
+		}
+	}
+	t.Logf("%d submissions, %d answers 503 during the outage", len(subs), unavailable)
+	if unavailable == 0 {
+		t.Fatal("no 503 during the outage: the traffic did not hit it")
+	}
+	retryAll(t, hot, subs, 60*time.Second)
+	checkExactlyOnce(t, st, subs)
+
+	// The live feed: every event committed since the client connected
+	// arrives, in order, without gaps (reconnecting with since if the
+	// server closed the socket).
+	last, err := st.db.LastEventID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := st.db.EventsSince(ctx, start, 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int64
+	cursor := start
+	deadline := time.After(60 * time.Second)
+	for cursor < last {
+		select {
+		case e, ok := <-ws.events:
+			if !ok {
+				ws = dialWS(t, disp, cursor)
+				continue
+			}
+			if e.ID > 0 {
+				got = append(got, e.ID)
+				cursor = e.ID
+			}
+		case <-deadline:
+			t.Fatalf("websocket at event %d, want %d, 60 s after the recovery", cursor, last)
+		}
+	}
+	var wantIDs []int64
+	for _, e := range want {
+		if e.ID <= last {
+			wantIDs = append(wantIDs, e.ID)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(wantIDs) {
+		t.Fatalf("websocket got %d events, want %d (missed or repeated some)", len(got), len(wantIDs))
 	}
 }

@@ -98,6 +98,7 @@ func runServe(ctx context.Context, args []string) error {
 		Plan:         web.PlanServices{Planner: planner, Routes: db, Travel: travelFn},
 		Area:         dispatch.AstanaArea,
 		Ready:        func(ctx context.Context) error { return db.Pool().Ping(ctx) },
+		Unavailable:  postgres.IsUnavailable,
 		Logger:       logger,
 		Metrics:      metrics,
 		Telegram:     telegramStore(tcfg, db),

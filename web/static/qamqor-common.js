@@ -65,9 +65,43 @@
       return res.text().then(function (txt) {
         var data = null;
         try { data = txt ? JSON.parse(txt) : null; } catch (e) { data = null; }
+        if (res.status === 503 && data && data.code === "unavailable" && res.headers.get("Retry-After")) {
+          outage(Number(res.headers.get("Retry-After")) || 5);
+        } else if (res.status < 500) {
+          recovered();
+        }
         return { status: res.status, ok: res.ok, statusText: res.statusText, body: data, headers: res.headers };
       });
     });
+  }
+
+  // outage shows a banner while the server answers 503 "unavailable" (its
+  // database is unreachable) and checks /readyz until it is ready again;
+  // the page keeps its state and the user retries when the banner goes.
+  var banner = null, readyTimer = null;
+  function outage(retryAfter) {
+    if (!banner) {
+      banner = el("div", "qamqor-outage", window.qamqorI18n ? qamqorI18n.t("common.db_unavailable") :
+        "The server cannot reach its database. Your work is kept; try again when this message goes away.");
+      banner.setAttribute("role", "alert");
+      banner.id = "qamqor-outage";
+      var st = banner.style;
+      st.position = "fixed"; st.top = "0"; st.left = "0"; st.right = "0"; st.zIndex = "10000";
+      st.padding = "8px 12px"; st.background = "#b00020"; st.color = "#fff"; st.font = "600 14px sans-serif";
+      st.textAlign = "center";
+      document.body.appendChild(banner);
+    }
+    if (readyTimer) return;
+    readyTimer = setTimeout(function check() {
+      fetch("/readyz", { cache: "no-store" }).then(function (r) {
+        if (r.ok) { readyTimer = null; recovered(); }
+        else readyTimer = setTimeout(check, Math.max(retryAfter, 2) * 1000);
+      }, function () { readyTimer = setTimeout(check, Math.max(retryAfter, 2) * 1000); });
+    }, Math.max(retryAfter, 2) * 1000);
+  }
+
+  function recovered() {
+    if (banner) { banner.remove(); banner = null; }
   }
 
   function api(method, url, body, opts) {
