@@ -180,8 +180,11 @@ type RouteStore interface {
 	SetStopLocked(ctx context.Context, actor *User, stopID int64, locked bool, edit StopEdit) (int64, error)
 	// RemoveStop takes a pending stop off its route; its request is open again.
 	RemoveStop(ctx context.Context, actor *User, stopID int64, edit StopEdit) (int64, error)
-	// PublishRoutes assigns draft routes to their teams.
-	PublishRoutes(ctx context.Context, actor *User, ids []int64) ([]int64, error)
+	// PublishRoutes assigns draft routes to their teams. expect maps a
+	// route id to the RouteETag the dispatcher reviewed; a route that
+	// changed since is EPRECONDITION (with the current route) and nothing
+	// is published. Routes missing from expect are published as they are.
+	PublishRoutes(ctx context.Context, actor *User, ids []int64, expect map[int64]string) ([]int64, error)
 	// RecomputeRoute recomputes a route's ETAs, geometry and totals in one
 	// transaction (see ComputeSchedule).
 	RecomputeRoute(ctx context.Context, routeID int64, sched Scheduling) error

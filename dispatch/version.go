@@ -1,8 +1,10 @@
 package dispatch
 
 import (
+	"cmp"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -69,8 +71,12 @@ func ETag(v Version) string { return `"` + strconv.FormatInt(int64(v), 10) + `"`
 // so moving, reordering, locking or marking any of its stops changes it
 // without writing to the route row.
 func RouteETag(r *Route) string {
+	// By stop id, so the order the stops were read in does not matter
+	// (their places are in the digest through seq).
+	stops := slices.Clone(r.Stops)
+	slices.SortFunc(stops, func(a, b Stop) int { return cmp.Compare(a.ID, b.ID) })
 	h := fnv.New64a()
-	for _, s := range r.Stops {
+	for _, s := range stops {
 		fmt.Fprintf(h, "%d:%d:%d:%s;", s.ID, s.Version, s.Seq, s.Status)
 	}
 	return fmt.Sprintf(`"%d.%x"`, r.Version, h.Sum64())

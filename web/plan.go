@@ -76,10 +76,12 @@ func (s *Server) handlePlanView(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, localisedJob(langOf(r), job))
 }
 
-// routeJSON is a route with its geometry as [lat, lon] pairs for Leaflet.
+// routeJSON is a route with its geometry as [lat, lon] pairs for Leaflet
+// and its ETag (dispatch.RouteETag), also in lists.
 type routeJSON struct {
 	*dispatch.Route
 	Path [][2]float64 `json:"path"`
+	ETag string       `json:"etag"`
 }
 
 func newRouteJSON(rt *dispatch.Route) routeJSON {
@@ -87,7 +89,7 @@ func newRouteJSON(rt *dispatch.Route) routeJSON {
 	for i, p := range rt.Geometry {
 		path[i] = [2]float64{p.Lat(), p.Lon()}
 	}
-	return routeJSON{Route: rt, Path: path}
+	return routeJSON{Route: rt, Path: path, ETag: dispatch.RouteETag(rt)}
 }
 
 // handleRouteList lists a day's routes: every route for dispatchers, only
@@ -182,8 +184,12 @@ func (s *Server) serveOrgRoute(w http.ResponseWriter, r *http.Request, actor *di
 	writeJSON(w, http.StatusOK, newRouteJSON(rt))
 }
 
+// publishInput is the body of POST /api/routes/publish. ETags maps route
+// ids to the ETag (routeJSON.etag) of the draft the dispatcher reviewed;
+// a draft that changed since is not published (412).
 type publishInput struct {
-	RouteIDs []int64 `json:"route_ids"`
+	RouteIDs []int64          `json:"route_ids"`
+	ETags    map[int64]string `json:"etags"`
 }
 
 func (s *Server) handleRoutePublish(w http.ResponseWriter, r *http.Request) {
@@ -192,7 +198,7 @@ func (s *Server) handleRoutePublish(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ids, err := s.Plan.Routes.PublishRoutes(r.Context(), actor, in.RouteIDs)
+	ids, err := s.Plan.Routes.PublishRoutes(r.Context(), actor, in.RouteIDs, in.ETags)
 	if err != nil {
 		s.Error(w, r, err)
 		return

@@ -56,7 +56,7 @@ func (m *planMock) SetStopLocked(ctx context.Context, actor *dispatch.User, stop
 func (m *planMock) RemoveStop(ctx context.Context, actor *dispatch.User, stopID int64, edit dispatch.StopEdit) (int64, error) {
 	return 3, dispatch.Require(actor, dispatch.ActPlan)
 }
-func (m *planMock) PublishRoutes(ctx context.Context, actor *dispatch.User, ids []int64) ([]int64, error) {
+func (m *planMock) PublishRoutes(ctx context.Context, actor *dispatch.User, ids []int64, expect map[int64]string) ([]int64, error) {
 	return ids, dispatch.Require(actor, dispatch.ActPlan)
 }
 func (m *planMock) RecomputeRoute(ctx context.Context, routeID int64, sched dispatch.Scheduling) error {

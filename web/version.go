@@ -59,6 +59,8 @@ func (s *Server) currentJSON(row any) (rep any, etag string, ok bool) {
 		return newRequestJSON(v), dispatch.ETag(v.Version), true
 	case *dispatch.Stop:
 		return v, dispatch.ETag(v.Version), true
+	case *dispatch.Route:
+		return newRouteJSON(v), dispatch.RouteETag(v), true
 	}
 	return nil, "", false
 }

@@ -349,3 +349,38 @@ func TestCreateCareAddressValidates(t *testing.T) {
 		t.Fatalf("care addresses stored=%d err=%v, want 0", n, err)
 	}
 }
+
+// TestPublishReviewedDraft: publishing with the ETag of the draft the
+// dispatcher reviewed refuses a draft that changed since, publishing none.
+func TestPublishReviewedDraft(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.MustOpen(t)
+	disp := mustUser(t, db, "disp", dispatch.RoleDispatcher)
+	org := mustOrg(t, db)
+	a := mustTeam(t, db, org, teamSpec{name: "A", base: orb.Point{71.43, 51.10}, members: []int{1990}, skills: []string{"shovels"}, langs: []string{"ru"}})
+	b := mustTeam(t, db, org, teamSpec{name: "B", base: orb.Point{71.43, 51.12}, members: []int{1990}, skills: []string{"shovels"}, langs: []string{"ru"}})
+	routes := mustDraftRoutes(t, db, disp, "2026-12-01", []int64{a, b}, 3)
+	ra, _ := db.FindRouteByID(ctx, routes[0])
+	rb, _ := db.FindRouteByID(ctx, routes[1])
+	reviewed := map[int64]string{ra.ID: dispatch.RouteETag(ra), rb.ID: dispatch.RouteETag(rb)}
+	// Another dispatcher reorders route B after the review.
+	if _, err := db.MoveStop(ctx, disp, rb.Stops[2].ID, rb.ID, 1, dispatch.StopEdit{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := db.PublishRoutes(ctx, disp, []int64{ra.ID, rb.ID}, reviewed)
+	var de *dispatch.Error
+	if !errors.As(err, &de) || de.Code != dispatch.EPRECONDITION {
+		t.Fatalf("publish of a changed draft err=%v, want %s", err, dispatch.EPRECONDITION)
+	}
+	if cur, ok := de.Detail["current"].(*dispatch.Route); !ok || cur.ID != rb.ID || dispatch.RouteETag(cur) == reviewed[rb.ID] {
+		t.Fatalf("current=%+v, want route %d as it is now", de.Detail["current"], rb.ID)
+	}
+	if got, _ := db.FindRouteByID(ctx, ra.ID); got.Status != dispatch.RouteDraft {
+		t.Fatalf("route A status=%s, want still draft (nothing published)", got.Status)
+	}
+	rb, _ = db.FindRouteByID(ctx, rb.ID)
+	reviewed[rb.ID] = dispatch.RouteETag(rb)
+	if _, err := db.PublishRoutes(ctx, disp, []int64{ra.ID, rb.ID}, reviewed); err != nil {
+		t.Fatalf("publish after a second look: %v", err)
+	}
+}

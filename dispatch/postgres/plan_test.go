@@ -175,10 +175,10 @@ func TestPlanPublishReplan(t *testing.T) {
 		t.Fatalf("ETAs not recomputed in order: %v then %v", sr.Stops[0].ETA, sr.Stops[1].ETA)
 	}
 	// Publish both; requests become assigned and the team hears of it.
-	if _, err := db.PublishRoutes(ctx, disp, []int64{nr.ID, sr.ID}); err != nil {
+	if _, err := db.PublishRoutes(ctx, disp, []int64{nr.ID, sr.ID}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.PublishRoutes(ctx, disp, []int64{nr.ID}); dispatch.ErrorCode(err) != dispatch.ECONFLICT {
+	if _, err := db.PublishRoutes(ctx, disp, []int64{nr.ID}, nil); dispatch.ErrorCode(err) != dispatch.ECONFLICT {
 		t.Fatalf("publish twice code=%q, want conflict", dispatch.ErrorCode(err))
 	}
 	var teamEvents int

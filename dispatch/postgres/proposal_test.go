@@ -125,7 +125,7 @@ func TestPlanSaveKeepsFieldWork(t *testing.T) {
 	for _, r := range f.routes(t, dispatch.RouteDraft) {
 		ids = append(ids, r.ID)
 	}
-	if _, err := f.db.PublishRoutes(ctx, f.disp, ids); err != nil {
+	if _, err := f.db.PublishRoutes(ctx, f.disp, ids, nil); err != nil {
 		t.Fatal(err)
 	}
 	live := f.routes(t, dispatch.RoutePublished)
@@ -190,7 +190,7 @@ func TestPlanSaveKeepsDispatcherEdits(t *testing.T) {
 	if _, err := f.db.SetStopLocked(ctx, f.disp, locked.ID, true, dispatch.StopEdit{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.PublishRoutes(ctx, f.disp, []int64{b.ID}); err != nil {
+	if _, err := f.db.PublishRoutes(ctx, f.disp, []int64{b.ID}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.db.SavePlan(ctx, dispatch.PlanAttempt{JobID: job}, f.disp, f.scope, out); err != nil {

@@ -448,7 +448,7 @@ func (db *DB) RemoveStop(ctx context.Context, actor *dispatch.User, stopID int64
 }
 
 // PublishRoutes implements dispatch.RouteStore.
-func (db *DB) PublishRoutes(ctx context.Context, actor *dispatch.User, ids []int64) ([]int64, error) {
+func (db *DB) PublishRoutes(ctx context.Context, actor *dispatch.User, ids []int64, expect map[int64]string) ([]int64, error) {
 	if err := dispatch.Require(actor, dispatch.ActPlan); err != nil {
 		return nil, err
 	}
@@ -469,6 +469,11 @@ func (db *DB) PublishRoutes(ctx context.Context, actor *dispatch.User, ids []int
 			}
 			if err := status.Transition(dispatch.RoutePublished); err != nil {
 				return err
+			}
+			if tag, ok := expect[id]; ok {
+				if err := checkRouteETag(ctx, tx, id, tag); err != nil {
+					return err
+				}
 			}
 			var other int64
 			err := tx.QueryRow(ctx, `SELECT id FROM routes WHERE team_id = $1 AND day = $2::date AND status IN ('published', 'in_progress') AND id <> $3`, teamID, day, id).Scan(&other)
@@ -493,6 +498,29 @@ func (db *DB) PublishRoutes(ctx context.Context, actor *dispatch.User, ids []int
 		return nil, err
 	}
 	return ids, nil
+}
+
+// checkRouteETag compares a route's current ETag (dispatch.RouteETag, read
+// in tx, which holds the route's lock) with the one the client saw;
+// EPRECONDITION carries the current route.
+func checkRouteETag(ctx context.Context, tx pgx.Tx, id int64, tag string) error {
+	rt, err := execLockRoute(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if rt.Stops, err = execStops(ctx, tx, id, false); err != nil {
+		return err
+	}
+	if cur := dispatch.RouteETag(rt); tag != "*" && tag != cur {
+		var geom orb.LineString
+		if err := tx.QueryRow(ctx, `SELECT ST_AsBinary(geom) FROM routes WHERE id = $1`, id).Scan(wkb.Scanner(&geom)); err != nil {
+			return fmt.Errorf("read route geometry id=%d: %w", id, err)
+		}
+		rt.Geometry = geom
+		return dispatch.Errorf(dispatch.EPRECONDITION, "%s %d was changed by someone else since you reviewed it; look at it again before publishing.",
+			dispatch.Thing("Route"), id).WithDetail(map[string]any{"current": rt, "current_etag": cur})
+	}
+	return nil
 }
 
 // RecomputeRoute implements dispatch.RouteStore.

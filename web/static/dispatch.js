@@ -42,6 +42,7 @@
     "dispatch.lock": { kk: "Бекіту", ru: "Закрепить", en: "Lock" },
     "dispatch.conflict": { kk: "Бұл аялдаманы басқа диспетчер жаңа ғана өзгертті; картада олардың нұсқасы көрсетілді.", ru: "Эту остановку только что изменил другой диспетчер; на карте показана их версия.", en: "Another dispatcher just changed this stop; the map now shows their version." },
     "dispatch.conflict_reload": { kk: "Олардың нұсқасын қалдыру", ru: "Оставить их версию", en: "Keep theirs (reload)" },
+    "dispatch.publish_conflict": { kk: "Басқа диспетчер жобаны сіз қарағаннан кейін өзгертті; ештеңе жарияланған жоқ. Картадағы жаңа нұсқаны қарап, қайта жариялаңыз.", ru: "Другой диспетчер изменил черновик после вашей проверки; ничего не опубликовано. Проверьте новую версию на карте и опубликуйте снова.", en: "Another dispatcher changed a draft after you reviewed it; nothing was published. Check the new version on the map and publish again." },
     "dispatch.conflict_overwrite": { kk: "Менікін қолдану (үстінен жазу)", ru: "Применить моё (перезаписать)", en: "Apply mine (overwrite)" },
     "dispatch.move": { kk: "Жылжыту", ru: "Перенести", en: "Move" },
     "dispatch.move_to": { kk: "Қай бағытқа", ru: "В маршрут", en: "To route" },
@@ -799,11 +800,19 @@
     var ids = Object.keys(S.selected).map(Number).filter(function (id) { return S.routes[id] && S.routes[id].status === "draft"; });
     if (!ids.length) return;
     $("publish").disabled = true;
-    api("POST", "/api/routes/publish", { route_ids: ids }).then(function (res) {
+    // The ETags of the drafts as shown: a draft another dispatcher changed
+    // meanwhile is not published unseen (412); the map reloads it instead.
+    var etags = {};
+    ids.forEach(function (id) { if (S.routes[id].etag) etags[id] = S.routes[id].etag; });
+    api("POST", "/api/routes/publish", { route_ids: ids, etags: etags }).then(function (res) {
       S.selected = {};
       notice(t("dispatch.published") + " " + (res.published || []).length, true);
       return Promise.all([loadRoutes(), loadRequests(), loadTeams()]);
-    }).catch(fail).then(updatePublish);
+    }).catch(function (err) {
+      if (err.status !== 412) return fail(err);
+      notice(t("dispatch.publish_conflict"));
+      return loadRoutes();
+    }).then(updatePublish);
   }
 
   // ---- alerts ----
