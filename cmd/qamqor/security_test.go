@@ -96,10 +96,17 @@ func TestSessionEndClosesSockets(t *testing.T) {
 	if len(teams) < 2 {
 		t.Fatalf("teams=%v, want at least two demo teams", teams)
 	}
+	// versions remembers each new user's version: a user is replaced only
+	// with If-Match naming the version the admin read.
+	versions := map[int64]int64{}
 	newUser := func(name, role string, team *int64) int64 {
-		var u struct{ ID int64 }
+		var u struct{ ID, Version int64 }
 		admin.do("POST", "/api/users", map[string]any{"username": name, "role": role, "team_id": team, "password": "long-enough-1"}, nil, http.StatusCreated, &u)
+		versions[u.ID] = u.Version
 		return u.ID
+	}
+	ifMatch := func(id int64) map[string]string {
+		return map[string]string{"If-Match": fmt.Sprintf("%q", fmt.Sprint(versions[id]))}
 	}
 	const within = time.Second + 200*time.Millisecond // a second, plus the scheduling noise of a loaded test machine
 
@@ -122,21 +129,21 @@ func TestSessionEndClosesSockets(t *testing.T) {
 		id := newUser("ws-deact", "dispatcher", nil)
 		c := login(t, a.url, "ws-deact", "long-enough-1")
 		l := dialLive(t, c, a.url, "topic=dispatch")
-		admin.do("PUT", fmt.Sprintf("/api/users/%d", id), map[string]any{"role": "dispatcher", "active": false}, nil, http.StatusOK, nil)
+		admin.do("PUT", fmt.Sprintf("/api/users/%d", id), map[string]any{"role": "dispatcher", "active": false}, ifMatch(id), http.StatusOK, nil)
 		l.expectClose(t, "deactivation", 4001, within)
 	})
 	t.Run("RoleChanged", func(t *testing.T) {
 		id := newUser("ws-role", "dispatcher", nil)
 		c := login(t, b.url, "ws-role", "long-enough-1")
 		l := dialLive(t, c, b.url, "topic=dispatch")
-		admin.do("PUT", fmt.Sprintf("/api/users/%d", id), map[string]any{"role": "hotline"}, nil, http.StatusOK, nil)
+		admin.do("PUT", fmt.Sprintf("/api/users/%d", id), map[string]any{"role": "hotline"}, ifMatch(id), http.StatusOK, nil)
 		l.expectClose(t, "role change", 4001, within)
 	})
 	t.Run("TeamChanged", func(t *testing.T) {
 		id := newUser("ws-team", "team_lead", &teams[0].ID)
 		c := login(t, a.url, "ws-team", "long-enough-1")
 		l := dialLive(t, c, a.url, fmt.Sprintf("topic=team:%d", teams[0].ID))
-		admin.do("PUT", fmt.Sprintf("/api/users/%d", id), map[string]any{"role": "team_lead", "team_id": teams[1].ID}, nil, http.StatusOK, nil)
+		admin.do("PUT", fmt.Sprintf("/api/users/%d", id), map[string]any{"role": "team_lead", "team_id": teams[1].ID}, ifMatch(id), http.StatusOK, nil)
 		l.expectClose(t, "team change", 4001, within)
 	})
 	t.Run("OthersStayOpen", func(t *testing.T) {
