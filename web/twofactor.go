@@ -452,3 +452,25 @@ func (s *Server) handleTOTPReset(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
+
+func init() {
+	describe(
+		apiOp{Method: "POST", Pattern: "/api/login/totp", Summary: "Second login step: a TOTP or recovery code", Tag: "auth",
+			Roles: "anyone holding the qamqor_login ticket cookie from POST /api/login", Auth: authPublic,
+			Body: codeInput{}, Resp: meJSON{}},
+		apiOp{Method: "GET", Pattern: "/api/login/enrol", Summary: "Start TOTP enrolment: secret, otpauth URL and QR image", Tag: "auth",
+			Roles: "anyone holding the qamqor_login ticket cookie whose role requires two-factor login", Auth: authPublic, Resp: enrolment{}},
+		apiOp{Method: "POST", Pattern: "/api/login/enrol", Summary: "Finish TOTP enrolment with the first code; returns the session and ten recovery codes", Tag: "auth",
+			Roles: "anyone holding the qamqor_login ticket cookie", Auth: authPublic, Body: codeInput{}, Resp: enrolled{}},
+		apiOp{Method: "POST", Pattern: "/login/totp", Summary: "Second login step (form)", Tag: "pages", Auth: authPublic,
+			BodyType: "application/x-www-form-urlencoded", RespType: "text/html", Status: 303},
+		apiOp{Method: "POST", Pattern: "/login/enrol", Summary: "TOTP enrolment (form)", Tag: "pages", Auth: authPublic,
+			BodyType: "application/x-www-form-urlencoded", RespType: "text/html"},
+		apiOp{Method: "GET", Pattern: "/api/security/settings", Summary: "Security settings (roles that must use two-factor login)", Tag: "security",
+			Roles: "admin", Resp: dispatch.SecuritySettings{}},
+		apiOp{Method: "PUT", Pattern: "/api/security/settings", Summary: "Change the security settings", Tag: "security",
+			Roles: "admin", Body: dispatch.SecuritySettings{}, Resp: dispatch.SecuritySettings{}},
+		apiOp{Method: "DELETE", Pattern: "/api/users/{id}/totp", Summary: "Remove a user's second factor (lost phone); ends their sessions", Tag: "security",
+			Roles: "admin", Status: 204},
+	)
+}
