@@ -487,6 +487,10 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#roster-list input[type=checkbox]`)),
 		chromedp.Click(chromedp.ID("start-route")),
 	)
+	// The route is for another day: the phone warns before starting it and
+	// starts it only when the lead confirms.
+	leadTab.waitJS("warning before starting another day's route", `!document.getElementById("start-early").hidden && document.activeElement === document.getElementById("start-early-no")`, 10*time.Second)
+	leadTab.do("confirm the early start", 10*time.Second, chromedp.Click(chromedp.ID("start-early-yes")))
 	leadTab.waitJS("route started and sent", `qamqorTeam.unsent() === 0 && document.getElementById("roster").hidden && document.querySelector("#stops [data-action=done]")`, 15*time.Second)
 	var started routeJSON
 	disp.do("GET", fmt.Sprintf("/api/routes/%d", route.ID), nil, nil, http.StatusOK, &started)
@@ -497,8 +501,11 @@ func TestBrowser(t *testing.T) {
 
 	leadTab.setOffline(true)
 	leadTab.waitJS("offline noticed", `navigator.onLine === false`, 5*time.Second)
-	leadTab.do("mark the first stop done", 10*time.Second,
-		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#stop-%d [data-action=done]`, stopID))))
+	// Going offline re-renders the route (the phone tries to refresh it), so
+	// the button is found and clicked in one step rather than by node id.
+	leadTab.waitJS("mark the first stop done", fmt.Sprintf(
+		`(function () { var b = document.querySelector("#stop-%d [data-action=done]"); if (!b) return false; b.click(); return true; })()`,
+		stopID), 10*time.Second)
 	leadTab.waitJS("done kept on the phone", fmt.Sprintf(
 		`qamqorTeam.unsent() === 1 && document.getElementById("unsent-count").textContent.trim() === "1" && !document.getElementById("unsent-toggle").hidden && document.getElementById("stop-%d").getAttribute("data-status") === "done"`,
 		stopID), 5*time.Second)
