@@ -17,8 +17,11 @@ func init() { commands["demo"] = runDemo }
 // the six districts and the demo set into DATABASE_URL. Loading again adds
 // nothing.
 func runDemo(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "simulate" {
+		return runDemoSimulate(ctx, args[1:])
+	}
 	if len(args) == 0 || args[0] != "load" {
-		return fmt.Errorf("want `qamqor demo load [-seed N]`: %w", errUsage)
+		return fmt.Errorf("want `qamqor demo load [-seed N]` or `qamqor demo simulate [--speed 10]`: %w", errUsage)
 	}
 	fs := flag.NewFlagSet("demo load", flag.ContinueOnError)
 	seed := fs.Int64("seed", demo.DefaultSeed, "random seed of the demo set")

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -73,6 +75,7 @@ func TestBrowserField(t *testing.T) {
 	t.Run("DispatcherEdits", func(t *testing.T) { f.dispatcherEdits(t, plan) })
 	t.Run("DispatcherMap", func(t *testing.T) { f.dispatcherMap(t, plan) })
 	t.Run("PhoneAndMinor", func(t *testing.T) { f.phoneAndMinor(t, plan) })
+	t.Run("Simulate", func(t *testing.T) { f.simulate(t, plan) })
 
 	for _, tb := range br.tabs {
 		if errs := tb.errorsLogged(); len(errs) > 0 {
@@ -662,6 +665,12 @@ func (f *field) phoneAndMinor(t *testing.T, p *dayPlan) {
 	if h := eval[float64](tb, `document.querySelector("header.top").getBoundingClientRect().height`); h > 844*0.12 {
 		t.Errorf("the phone header is %.0f px high (%.0f%% of the screen)", h, h/844*100)
 	}
+	// The route (its map) starts in the top third of the first screen.
+	if top := eval[float64](tb, `document.getElementById("team-map").getBoundingClientRect().top + scrollY`); top > 844/3 {
+		t.Errorf("the route's map starts %.0f px down (%.0f%% of the first screen)", top, top/844*100)
+	} else {
+		t.Logf("the route's map starts %.0f px down", top)
+	}
 	if got := eval[string](tb, `document.title`); latinWords.MatchString(strings.ReplaceAll(got, "Qamqor", "")) {
 		t.Errorf("Kazakh tab title %q", got)
 	}
@@ -689,4 +698,58 @@ func (f *field) phoneAndMinor(t *testing.T, p *dayPlan) {
 			t.Errorf("a one-day chart's bar takes %.0f%% of the width", w*100)
 		}
 	}
+}
+
+// The living demo: `qamqor demo simulate` drives the published routes of
+// tomorrow through the phones' API while the dispatcher watches the map:
+// teams move, stops get done, a "not home" raises an alert, an urgent
+// request comes in. The screenshot is the README's "mid-simulation" one.
+func (f *field) simulate(t *testing.T, p *dayPlan) {
+	tb := f.newTab(t, "dispatcher-sim")
+	tb.setLang(f.base, "ru")
+	tb.loginForm(f.base, "dispatcher", "dispatcher-demo")
+	tb.do("open /dispatch for tomorrow", 30*time.Second, chromedp.Navigate(f.base+"/dispatch?day="+p.day))
+	tb.waitJS("map live", `window.qamqorDispatch && qamqorDispatch.ready() && qamqorDispatch.online()`, 20*time.Second)
+	ctx := context.Background()
+	counts := func() (positions, finished, urgent, alerts int) {
+		err := f.st.db.Pool().QueryRow(ctx, `SELECT (SELECT count(*) FROM team_positions),
+			(SELECT count(*) FROM routes WHERE day = $1::date AND status = 'finished'),
+			(SELECT count(*) FROM requests WHERE priority = 'urgent'),
+			(SELECT count(*) FROM alerts WHERE kind = 'not_home')`, p.day).Scan(&positions, &finished, &urgent, &alerts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	p0, f0, u0, a0 := counts()
+	cmd := exec.Command(f.st.bin, "demo", "simulate", "--url", f.base, "--speed", "600", "--day", p.day, "--seed", "3")
+	cmd.Env = append(os.Environ(), f.st.env...)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	tb.waitJS("a team moved on the map", `Object.keys(qamqorDispatch).length && document.querySelectorAll(".team-icon").length > 0`, 20*time.Second)
+	time.Sleep(6 * time.Second)
+	tb.screenshot("dispatch-live", true)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("demo simulate: %v\n%s", err, out.String())
+		}
+	case <-time.After(3 * time.Minute):
+		_ = cmd.Process.Kill()
+		t.Fatalf("demo simulate did not end in 3 minutes:\n%s", out.String())
+	}
+	t.Logf("demo simulate:\n%s", out.String())
+	p1, f1, u1, a1 := counts()
+	if p1-p0 < 5 || f1-f0 < 1 || u1-u0 < 1 || a1-a0 < 1 {
+		t.Errorf("the simulation added %d positions, %d finished routes, %d urgent requests, %d not-home alerts", p1-p0, f1-f0, u1-u0, a1-a0)
+	}
+	if !strings.Contains(out.String(), "routes finished") {
+		t.Errorf("no summary line:\n%s", out.String())
+	}
+	tb.waitJS("the alert bar shows the simulation's alerts", `!document.getElementById("alert-bar").hidden`, 10*time.Second)
 }

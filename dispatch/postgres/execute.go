@@ -398,13 +398,21 @@ func (db *DB) UpdateStop(ctx context.Context, actor *dispatch.User, stopID int64
 }
 
 // activeRoute returns the team's route that positions belong to: today's
-// route in progress, else today's published one. A route of another day
-// left in progress never takes today's positions.
+// route in progress, else today's published one, else a route of another
+// day that the lead started today (tomorrow's, started early after the
+// phone's warning: the team is driving it now). A route of another day left
+// in progress from an earlier day never takes today's positions.
 func activeRoute(ctx context.Context, tx pgx.Tx, teamID int64, today string) (int64, error) {
 	var id int64
-	err := tx.QueryRow(ctx, `SELECT id FROM routes
-		WHERE team_id = $1 AND day = $2::date AND status IN ('in_progress', 'published')
-		ORDER BY status = 'in_progress' DESC, id DESC LIMIT 1`, teamID, today).Scan(&id)
+	midnight, err := dispatch.ParseLocalDate("day", today)
+	if err != nil {
+		return 0, err
+	}
+	err = tx.QueryRow(ctx, `SELECT id FROM routes
+		WHERE team_id = $1 AND (
+			(day = $2::date AND status IN ('in_progress', 'published'))
+			OR (status = 'in_progress' AND started_at >= $3 AND started_at < $3 + interval '1 day'))
+		ORDER BY day = $2::date DESC, status = 'in_progress' DESC, id DESC LIMIT 1`, teamID, today, midnight).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, dispatch.Errorf(dispatch.ECONFLICT, "Team %d has no active route: positions are taken only while a route is in progress or published for today.", teamID)
 	}

@@ -569,6 +569,25 @@ func TestUpdateTeamPosition(t *testing.T) {
 		execWantCode(t, err, dispatch.EFORBIDDEN)
 	})
 
+	// Tomorrow's route started today (after the phone's warning) is the
+	// one the team drives now: it takes the positions.
+	t.Run("TomorrowStartedToday", func(t *testing.T) {
+		f := newExecFixture(t)
+		mustExecSQL(t, f.db, `UPDATE routes SET day = day + 1, status = 'in_progress', started_at = $2 WHERE id = $1`, f.routeID, f.now)
+		out, err := f.db.UpdateTeamPosition(ctx, f.lead, f.teamID, pos(51.1310, 71.4310), travel)
+		if err != nil || out.RouteID != f.routeID {
+			t.Fatalf("answer=%+v, %v; want the position on route %d", out, err, f.routeID)
+		}
+	})
+
+	// Yesterday's route left in progress takes no positions today.
+	t.Run("ErrStaleRouteOfAnotherDay", func(t *testing.T) {
+		f := newExecFixture(t)
+		mustExecSQL(t, f.db, `UPDATE routes SET day = day - 1, status = 'in_progress', started_at = $2 WHERE id = $1`, f.routeID, f.now.Add(-24*time.Hour))
+		_, err := f.db.UpdateTeamPosition(ctx, f.lead, f.teamID, pos(51.1310, 71.4310), travel)
+		execWantCode(t, err, dispatch.ECONFLICT)
+	})
+
 	t.Run("ErrNoActiveRoute", func(t *testing.T) {
 		f := newExecFixture(t)
 		_, err := f.db.UpdateTeamPosition(ctx, f.otherLead, f.otherTeam, pos(51.13, 71.43), travel)
