@@ -676,16 +676,22 @@ var flatInAddress = regexp.MustCompile(`(?i)[,\s]+(?:кв\.?|квартира|п
 
 // astanaPrefix matches the city written before the street ("Астана,",
 // "г. Астана", "Астана қ.").
-var astanaPrefix = regexp.MustCompile(`(?i)^\s*(?:г\.?\s*|город\s+)?(?:астана|нур-султан|astana)(?:\s+(?:қ\.?|қаласы))?\s*,?\s*`)
+var astanaPrefix = regexp.MustCompile(`(?i)^\s*(?:г\.?\s*|город\s+)?(?:астана|нур-султан|astana)(?:\s+(?:қ\.?|қаласы))?(?:\s*,\s*|\s+|$)`)
 
-// otherCity matches a city other than Astana written in an address: "г.
-// Алматы", "Караганда,", "Шымкент қ.". Such an address is outside the
-// service area whatever the street, and must not be matched to a street of
-// the same name in Astana.
-var otherCity = regexp.MustCompile(`(?i)(?:^|[\s,])(?:г\.?\s*|город\s+)?(алматы|алма-ата|шымкент|караганда|қарағанды|актобе|ақтөбе|павлодар|кокшетау|көкшетау|костанай|қостанай|атырау|актау|ақтау|тараз|семей|усть-каменогорск|өскемен|петропавловск|петропавл|уральск|орал|кызылорда|қызылорда|талдыкорган|талдықорған|туркестан|түркістан|экибастуз|екібастұз|темиртау|теміртау|almaty|shymkent|karaganda)(?:[\s,.]|$)`)
+// cityNames are the other cities of Kazakhstan people may write before an
+// address. Astana has streets named after most of them ("улица Алматы",
+// "Түркістан көшесі"), so a name alone means nothing: only "г. X", "X қ.",
+// "X қаласы" or X first and followed by a comma ("Караганда, ул. ...")
+// name a city.
+const cityNames = `алматы|алма-ата|шымкент|караганда|қарағанды|актобе|ақтөбе|павлодар|кокшетау|көкшетау|костанай|қостанай|атырау|актау|ақтау|тараз|семей|усть-каменогорск|өскемен|петропавловск|петропавл|уральск|орал|кызылорда|қызылорда|талдыкорган|талдықорған|туркестан|түркістан|экибастуз|екібастұз|темиртау|теміртау|almaty|shymkent|karaganda`
 
-// otherCityGeneric matches "г. X" with any X other than Astana.
-var otherCityGeneric = regexp.MustCompile(`(?i)(?:^|[\s,])(?:г\.|город)\s*([а-яёәғқңөұүһіa-z-]+)`)
+var (
+	cityFirst  = regexp.MustCompile(`(?i)^\s*(` + cityNames + `)\s*,`)
+	citySuffix = regexp.MustCompile(`(?i)(?:^|[\s,])(` + cityNames + `)\s+(?:қ\.|қаласы)`)
+	// cityPrefix matches "г. X" or "город X" with any X (Astana is
+	// allowed by the caller).
+	cityPrefix = regexp.MustCompile(`(?i)(?:^|[\s,])(?:г\.\s*|город\s+)([а-яёәғқңөұүһіa-z-]+)`)
+)
 
 // CleanAddress splits an address as people type it into the address proper
 // and a flat ("ул. Кенесары, 40, кв. 12" gives "ул. Кенесары, 40" and
@@ -693,13 +699,12 @@ var otherCityGeneric = regexp.MustCompile(`(?i)(?:^|[\s,])(?:г\.|город)\s*
 // any ("г. Алматы, Абая 150" gives city "Алматы").
 func CleanAddress(s string) (addr, flat, city string) {
 	s = strings.TrimSpace(s)
-	if m := otherCity.FindStringSubmatch(s); m != nil {
-		return s, "", m[1]
-	}
-	if m := otherCityGeneric.FindStringSubmatch(s); m != nil {
-		c := strings.ToLower(m[1])
-		if c != "астана" && c != "astana" && c != "нур-султан" {
-			return s, "", m[1]
+	for _, re := range []*regexp.Regexp{cityFirst, citySuffix, cityPrefix} {
+		if m := re.FindStringSubmatch(s); m != nil {
+			c := strings.ToLower(m[1])
+			if c != "астана" && c != "astana" && c != "нур-султан" {
+				return s, "", m[1]
+			}
 		}
 	}
 	if m := flatInAddress.FindStringSubmatchIndex(s); m != nil {

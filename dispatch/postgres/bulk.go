@@ -225,12 +225,18 @@ func (db *DB) matchCare(ctx context.Context, rows []*dispatch.ImportRow, out map
 		lons = append(lons, r.Care.Location.Lon())
 		lats = append(lats, r.Care.Location.Lat())
 	}
+	// Three branches, each on its own index (a single join with OR would
+	// compare every row with every pensioner).
 	q, err := db.pool.Query(ctx, `WITH q AS (SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::float8[], $5::float8[]) AS q(i, ext, phone, lon, lat))
-		SELECT q.i, c.external_id, `+careColumns+` FROM q JOIN care_addresses c ON
-			(q.ext <> '' AND c.external_id = q.ext)
-			OR (q.ext = '' AND q.phone <> '' AND c.phone_digits = q.phone)
-			OR (q.ext = '' AND q.phone = '' AND c.phone_digits = ''
-				AND ST_DWithin(c.location, ST_SetSRID(ST_MakePoint(q.lon, q.lat), 4326)::geography, $6))`,
+		SELECT q.i, c.external_id, `+careColumns+` FROM q JOIN care_addresses c
+			ON q.ext <> '' AND c.external_id <> '' AND c.external_id = q.ext
+		UNION ALL
+		SELECT q.i, c.external_id, `+careColumns+` FROM q JOIN care_addresses c
+			ON q.ext = '' AND q.phone <> '' AND c.phone_digits = q.phone
+		UNION ALL
+		SELECT q.i, c.external_id, `+careColumns+` FROM q JOIN care_addresses c
+			ON q.ext = '' AND q.phone = '' AND c.phone_digits = ''
+			AND ST_DWithin(c.location, ST_SetSRID(ST_MakePoint(q.lon, q.lat), 4326)::geography, $6)`,
 		idx, ext, phones, lons, lats, careMatchRadiusM)
 	if err != nil {
 		return fmt.Errorf("match care addresses: %w", err)
@@ -283,10 +289,15 @@ func (db *DB) matchVolunteers(ctx context.Context, rows []*dispatch.ImportRow, o
 	q, err := db.pool.Query(ctx, `WITH q AS (SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::int[])
 			AS q(i, org, ext, phone, name, year))
 		SELECT q.i, v.id, v.full_name, v.birth_year, v.languages, v.phone, v.organisation_id, v.active, v.external_id
-		FROM q JOIN volunteers v ON v.organisation_id = q.org AND (
-			(q.ext <> '' AND v.external_id = q.ext)
-			OR (q.ext = '' AND q.phone <> '' AND regexp_replace(v.phone, '\D', '', 'g') = q.phone)
-			OR (q.ext = '' AND q.phone = '' AND lower(v.full_name) = q.name AND v.birth_year = q.year))`,
+		FROM q JOIN volunteers v ON v.organisation_id = q.org AND q.ext <> '' AND v.external_id <> '' AND v.external_id = q.ext
+		UNION ALL
+		SELECT q.i, v.id, v.full_name, v.birth_year, v.languages, v.phone, v.organisation_id, v.active, v.external_id
+		FROM q JOIN volunteers v ON v.organisation_id = q.org AND q.ext = '' AND q.phone <> ''
+			AND regexp_replace(v.phone, '\D', '', 'g') = q.phone
+		UNION ALL
+		SELECT q.i, v.id, v.full_name, v.birth_year, v.languages, v.phone, v.organisation_id, v.active, v.external_id
+		FROM q JOIN volunteers v ON v.organisation_id = q.org AND q.ext = '' AND q.phone = ''
+			AND lower(v.full_name) = q.name AND v.birth_year = q.year`,
 		idx, orgs, ext, phones, names, years)
 	if err != nil {
 		return fmt.Errorf("match volunteers: %w", err)

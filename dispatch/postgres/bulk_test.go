@@ -3,8 +3,11 @@ package postgres_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -364,4 +367,71 @@ func TestImportJob(t *testing.T) {
 	if _, err := db.ImportContent(ctx, importAdmin, imp.ID); dispatch.ErrorCode(err) != dispatch.ECONFLICT {
 		t.Errorf("content after apply err=%v, want it dropped", err)
 	}
+}
+
+// bigCareTable builds an n-row care-address file over the gazetteer's
+// houses (each house gets several flats), every row valid and distinct.
+func bigCareTable(tb testing.TB, n int) *sheet.Table {
+	tb.Helper()
+	f, err := os.Open(filepath.Join("..", "..", "geo", "data", "addresses_sample.csv"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	houses, err := sheet.Read(data, sheet.CSV)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	t := &sheet.Table{Header: []string{"ФИО", "Телефон", "Адрес", "Кв.", "Язык", "Маломобильный", "Примечание"}}
+	for i := 0; len(t.Rows) < n; i++ {
+		h := houses.Rows[i%len(houses.Rows)]
+		flat := i/len(houses.Rows) + 1
+		t.Rows = append(t.Rows, []string{
+			fmt.Sprintf("Пенсионер %d", i), fmt.Sprintf("+7 701 %03d %02d %02d", i/10000, (i/100)%100, i%100),
+			h[0] + ", " + h[1], strconv.Itoa(flat), []string{"ru", "kk"}[i%2], []string{"нет", "да"}[i%7/6], "",
+		})
+	}
+	return t
+}
+
+// BenchmarkImportCare50k imports 50,000 care addresses (staging in
+// batches, then one applying transaction), and re-imports the same file
+// (everything unchanged). Figures in README (Benchmarks).
+func BenchmarkImportCare50k(b *testing.B) {
+	db := pgtest.MustOpen(b)
+	mustLoadGazetteer(b, db)
+	table := bigCareTable(b, 50_000)
+	ctx := context.Background()
+	run := func(b *testing.B, want dispatch.ImportCounts) {
+		imp := &dispatch.Import{Kind: dispatch.ImportCare, Format: "csv"}
+		if err := db.CreateImport(ctx, importAdmin, imp); err != nil {
+			b.Fatal(err)
+		}
+		got, err := dispatch.RunImport(ctx, db, importAdmin, imp, table.Header, table.Rows, time.Now(), false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if got != want {
+			b.Fatalf("counts=%+v, want %+v", got, want)
+		}
+	}
+	b.Run("New", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			if _, err := db.Pool().Exec(ctx, `TRUNCATE audit_log, care_addresses CASCADE`); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			run(b, dispatch.ImportCounts{Rows: 50_000, Created: 50_000})
+		}
+	})
+	b.Run("Again", func(b *testing.B) {
+		for b.Loop() {
+			run(b, dispatch.ImportCounts{Rows: 50_000, Unchanged: 50_000})
+		}
+	})
 }
