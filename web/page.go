@@ -70,7 +70,7 @@ type pageData struct {
 // parseTemplates parses templates/base.html together with each other
 // template file; a page is rendered by its file name without extension.
 func (s *Server) parseTemplates() (map[string]*template.Template, error) {
-	funcs := template.FuncMap{"asset": s.assets.url, "astana": dispatch.LocalTime}
+	funcs := template.FuncMap{"asset": s.assets.url, "astana": dispatch.LocalTime, "hqSection": hqSection}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("list templates: %w", err)

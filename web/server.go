@@ -116,6 +116,8 @@ type Services struct {
 	TwoFactor dispatch.TwoFactorStore
 	// Audit searches the audit trail; see audit.go.
 	Audit dispatch.AuditStore
+	// HQ computes the HQ's monthly report; see hq.go.
+	HQ dispatch.HQReportStore
 	// Map reads roads, districts, requests and teams for the maps; see
 	// map.go. Nil falls back to Requests when it implements MapStore.
 	Map MapStore
@@ -295,6 +297,7 @@ func (s *Server) routes() chi.Router {
 				s.registerRegistryRoutes(r)
 				s.registerReportRoutes(r)
 				s.registerBulkRoutes(r)
+				s.registerHQRoutes(r)
 				s.registerPageRoutes(r)
 				s.registerRequestPageRoutes(r)
 				s.registerDispatchRoutes(r)

@@ -136,6 +136,7 @@ func MustServer(tb testing.TB, cfg Config) *testServer {
 	setMapMocks(s)
 	setOpen311Mocks(s)
 	setBulkMocks(s)
+	s.HQ = hqMock{}
 	setHoursMocks(s)
 	setSecurityMocks(s)
 	return ts

@@ -24,6 +24,8 @@
     "nav.team_tomorrow": { kk: "Ертеңгі бағыт", ru: "Маршрут на завтра", en: "Tomorrow's route" },
     "nav.registry": { kk: "Тізілім", ru: "Реестр", en: "Registry" },
     "nav.reports": { kk: "Есептер", ru: "Отчёты", en: "Reports" },
+    "nav.hq": { kk: "Штабтың айлық есебі", ru: "Ежемесячный отчёт штаба", en: "HQ monthly report" },
+    "nav.imports": { kk: "Импорт және экспорт", ru: "Импорт и экспорт", en: "Import and export" },
     "nav.integrations": { kk: "Интеграциялар", ru: "Интеграции", en: "Integrations" },
     "nav.applications": { kk: "Өтінімдер", ru: "Заявки волонтёров", en: "Applications" },
     "nav.attendance": { kk: "Қатысуды растау", ru: "Подтверждение присутствия", en: "Attendance to confirm" },
