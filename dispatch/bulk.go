@@ -440,12 +440,15 @@ func StageImport(ctx context.Context, st ImportStore, actor *User, imp *Import, 
 		return counts, err
 	}
 	markDuplicates(rows)
+	// Places looked up once per file: a list of pensioners names the same
+	// buildings again and again.
+	places := map[string]*Place{}
 	for start := 0; start < len(rows); start += ImportBatchSize {
 		if err := ctx.Err(); err != nil {
 			return counts, err
 		}
 		batch := rows[start:min(start+ImportBatchSize, len(rows))]
-		if err := placeRows(ctx, st, batch); err != nil {
+		if err := placeRows(ctx, st, batch, places); err != nil {
 			return counts, err
 		}
 		existing, err := st.MatchImport(ctx, imp.Kind, live(batch))
@@ -522,27 +525,30 @@ func resolveOrgs(ctx context.Context, st ImportStore, rows []*ImportRow) error {
 // placeRows geocodes the rows that gave an address and no coordinates:
 // only an exact gazetteer house counts; anything else is rejected with the
 // reason, never placed at a guess (a street's middle, a similar name).
-func placeRows(ctx context.Context, st ImportStore, rows []*ImportRow) error {
-	seen := map[string]bool{}
+// places caches the answers by key; nil marks a key the gazetteer lacks.
+func placeRows(ctx context.Context, st ImportStore, rows []*ImportRow, places map[string]*Place) error {
 	var keys []string
 	for _, r := range rows {
-		if !r.Rejected() && r.Geocode != "" && !seen[r.Geocode] {
-			seen[r.Geocode] = true
+		if _, known := places[r.Geocode]; !r.Rejected() && r.Geocode != "" && !known {
+			places[r.Geocode] = nil
 			keys = append(keys, r.Geocode)
 		}
 	}
-	if len(keys) == 0 {
-		return nil
-	}
-	places, err := st.PlaceAddresses(ctx, keys)
-	if err != nil {
-		return err
+	if len(keys) > 0 {
+		found, err := st.PlaceAddresses(ctx, keys)
+		if err != nil {
+			return err
+		}
+		for k, p := range found {
+			places[k] = &p
+		}
 	}
 	for _, r := range rows {
 		if r.Rejected() || r.Geocode == "" {
 			continue
 		}
-		p, ok := places[r.Geocode]
+		p := places[r.Geocode]
+		ok := p != nil
 		addr := r.Geocode
 		if r.Care != nil {
 			addr = r.Care.AddressText

@@ -140,33 +140,37 @@ func (db *DB) ResolveOrganisations(ctx context.Context, names []string) (map[str
 // houses lie more than dispatch.AmbiguousM apart is Ambiguous.
 func (db *DB) PlaceAddresses(ctx context.Context, keys []string) (map[string]dispatch.Place, error) {
 	latin := make([]string, len(keys))
-	byLatin := map[string]string{}
 	for i, k := range keys {
 		latin[i] = geo.LatinKey(k)
-		byLatin[latin[i]] = k
 	}
-	byNorm := map[string]bool{}
-	for _, k := range keys {
-		byNorm[k] = true
-	}
-	rows, err := db.pool.Query(ctx, `SELECT norm, latin, ST_X(location::geometry), ST_Y(location::geometry)
-		FROM gazetteer WHERE kind = 'house' AND (norm = ANY($1) OR latin = ANY($2))`, keys, latin)
+	// Joins, not "= ANY" of two arrays: the norm branch uses the unique
+	// index, the Latin one a hash join (an OR of two ANYs compared every
+	// gazetteer row with every key).
+	rows, err := db.pool.Query(ctx, `WITH k AS (SELECT * FROM unnest($1::text[], $2::text[]) AS k(norm, latin))
+		SELECT k.norm, true, ST_X(g.location::geometry), ST_Y(g.location::geometry)
+		FROM k JOIN gazetteer g ON g.kind = 'house' AND g.norm = k.norm
+		UNION ALL
+		SELECT k.norm, false, ST_X(g.location::geometry), ST_Y(g.location::geometry)
+		FROM k JOIN gazetteer g ON g.kind = 'house' AND g.latin = k.latin AND g.norm <> k.norm`, keys, latin)
 	if err != nil {
 		return nil, fmt.Errorf("place addresses n=%d: %w", len(keys), err)
 	}
 	defer rows.Close()
+	// An exact key wins over Latin-key matches (the gazetteer may hold the
+	// same house in Russian and English spellings, placed apart).
 	found := map[string][]orb.Point{}
+	exact := map[string]bool{}
 	for rows.Next() {
-		var norm, lat string
+		var k string
+		var isExact bool
 		var p orb.Point
-		if err := rows.Scan(&norm, &lat, &p[0], &p[1]); err != nil {
+		if err := rows.Scan(&k, &isExact, &p[0], &p[1]); err != nil {
 			return nil, fmt.Errorf("scan place: %w", err)
 		}
-		k := norm
-		if !byNorm[k] {
-			k = byLatin[lat]
-		}
-		if k != "" {
+		switch {
+		case isExact && !exact[k]:
+			exact[k], found[k] = true, []orb.Point{p}
+		case isExact || !exact[k]:
 			found[k] = append(found[k], p)
 		}
 	}
