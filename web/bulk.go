@@ -39,6 +39,24 @@ const DefaultMaxUploadBytes = 32 << 20
 // importPreviewRows is how many rows the page previews.
 const importPreviewRows = 20
 
+func init() {
+	qRange := []apiParam{{Name: "from", Description: "first day, YYYY-MM-DD (Astana)"}, {Name: "to", Description: "last day, YYYY-MM-DD (Astana)"}}
+	describe(
+		pageOp("GET", "/imports", "Import and export page", "admin, dispatcher"),
+		apiOp{Method: "POST", Pattern: "/api/imports", Summary: "Upload a CSV or XLSX file (fields kind, file, org, mapping); staged, not applied: 201, or 202 when staged in the background",
+			Tag: "registry", Roles: "care-addresses: admin, dispatcher; volunteers, teams: admin", BodyType: "multipart/form-data", Resp: importView{}, Status: 201},
+		apiOp{Method: "GET", Pattern: "/api/imports/{id}", Summary: "An import's status, progress and counts", Tag: "registry", Roles: "admin, dispatcher", Resp: importView{}},
+		apiOp{Method: "GET", Pattern: "/api/imports/{id}/rows", Summary: "Staged rows with their fate and reason (in the request's language)", Tag: "registry", Roles: "admin, dispatcher",
+			Query: []apiParam{{Name: "after", Type: "integer", Description: "line to start after"}, {Name: "limit", Type: "integer"}, {Name: "rejected", Description: "1: rejected rows only"}}, Resp: []importRowView{}},
+		apiOp{Method: "GET", Pattern: "/api/imports/{id}/rejects", Summary: "Rejected rows with line and reason, as CSV or XLSX", Tag: "registry", Roles: "admin, dispatcher",
+			Query: []apiParam{{Name: "format", Description: "csv (default) or xlsx"}}, RespType: "text/csv"},
+		apiOp{Method: "POST", Pattern: "/api/imports/{id}/apply", Summary: "Apply a staged import: 200 once applied, 202 when a large one applies in the background, 409 when not staged", Tag: "registry", Roles: "admin, dispatcher", Resp: importView{}},
+		apiOp{Method: "GET", Pattern: "/api/export/{kind}", Summary: "Export care-addresses, volunteers, teams, requests or hours as CSV or XLSX (same tables as `qamqor export`)", Tag: "registry",
+			Roles: "care-addresses: admin, dispatcher; volunteers, teams: admin; requests: admin, dispatcher, hotline; hours: report viewers",
+			Query: append([]apiParam{{Name: "format", Description: "csv (default) or xlsx"}}, qRange...), RespType: "text/csv"},
+	)
+}
+
 func (s *Server) registerBulkRoutes(r chi.Router) {
 	r.Get("/imports", s.handleImportsPage)
 	s.addPage(page{Path: "/imports", TitleKey: "nav.imports", Title: "Import and export", Action: dispatch.ActEditCare})

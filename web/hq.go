@@ -18,6 +18,15 @@ import (
 // XLSX and a printable PDF, each in kk, ru or en: the page follows the
 // user's language; downloads take ?lang= (default: the request's).
 
+func init() {
+	describe(
+		pageOp("GET", "/reports/hq", "HQ monthly report page (?month=YYYY-MM)", "admin, dispatcher"),
+		apiOp{Method: "GET", Pattern: "/api/reports/hq", Summary: "The HQ's monthly report by organisation and district, as JSON, CSV, XLSX or PDF", Tag: "reports", Roles: "admin, dispatcher",
+			Query: []apiParam{{Name: "month", Description: "YYYY-MM (default: last month)"}, {Name: "format", Description: "json (default), csv, xlsx or pdf"}, {Name: "lang", Description: "kk, ru or en"}},
+			Resp:  dispatch.HQReport{}},
+	)
+}
+
 func (s *Server) registerHQRoutes(r chi.Router) {
 	r.Get("/reports/hq", s.handleHQPage)
 	s.addPage(page{Path: "/reports/hq", TitleKey: "nav.hq", Title: "HQ monthly report", Action: dispatch.ActViewReports})

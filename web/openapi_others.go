@@ -32,15 +32,6 @@ func init() {
 		apiOp{Method: "GET", Pattern: "/verify/{code}", Summary: "Public check of a certificate (HTML, or JSON with Accept: application/json)", Tag: "volunteers", Auth: authPublic, RespType: html},
 		apiOp{Method: "GET", Pattern: "/verify/key", Summary: "The public key certificates are signed with", Tag: "volunteers", Auth: authPublic, Resp: anyObject},
 
-		// Bulk import and export.
-		pageOp("GET", "/imports", "Import and export page", "admin, dispatcher"),
-		apiOp{Method: "POST", Pattern: "/api/imports", Summary: "Upload a CSV or XLSX file to import (preview first)", Tag: "registry", Roles: "admin, dispatcher", BodyType: "multipart/form-data", Resp: importView{}, Status: 201},
-		apiOp{Method: "GET", Pattern: "/api/imports/{id}", Summary: "An import's state", Tag: "registry", Roles: "admin, dispatcher", Resp: importView{}},
-		apiOp{Method: "GET", Pattern: "/api/imports/{id}/rows", Summary: "An import's rows with their checks", Tag: "registry", Roles: "admin, dispatcher", Query: qPage, Resp: anyObject},
-		apiOp{Method: "GET", Pattern: "/api/imports/{id}/rejects", Summary: "An import's rejected rows as CSV", Tag: "registry", Roles: "admin, dispatcher", RespType: "text/csv"},
-		apiOp{Method: "POST", Pattern: "/api/imports/{id}/apply", Summary: "Apply a previewed import (202)", Tag: "registry", Roles: "admin, dispatcher", Resp: importView{}, Status: 202},
-		apiOp{Method: "GET", Pattern: "/api/export/{kind}", Summary: "Export care addresses, volunteers or teams as CSV", Tag: "registry", Roles: "admin, dispatcher", RespType: "text/csv"},
-
 		pageOp("GET", "/requests/{id}", "One request's page", "hotline, dispatcher, admin"),
 	)
 }
