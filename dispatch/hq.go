@@ -17,10 +17,13 @@ import (
 //     done (a food request with no package count counts as one).
 //   - Volunteers involved: distinct volunteers on the roster of a route
 //     with a visit done in that organisation and district.
-//   - Hours: HoursSource says which rule. "route": each finished route's
-//     length (finished − started) times the volunteers on its roster,
-//     split across districts in proportion to the route's visits done in
-//     each. The issue-12b attendance rule replaces it once it lands.
+//   - Hours: verified volunteer hours (dispatch.VerifiedHours: confirmed
+//     attendance only, clipped to the route, overlapping routes counted
+//     once, split at Astana midnight, capped per day), the same figures as
+//     the hours reports and certificates. A volunteer's seconds of the
+//     month are spread over the routes they attended in proportion to their
+//     time on each, and a route's part over organisations and districts in
+//     proportion to its visits done there (HoursSource "attendance").
 //
 // A visit belongs to the month of its done time in Astana, to the team's
 // organisation, and to the request's district ("no district" when the
@@ -51,7 +54,7 @@ type HQRow struct {
 // HQReport is one month of the HQ report.
 type HQReport struct {
 	Month string `json:"month"` // YYYY-MM
-	// HoursSource is "route" or "attendance"; see the package comment.
+	// HoursSource names the hours rule: "attendance" (see above).
 	HoursSource string `json:"hours_source"`
 	// Detail is by organisation and district; ByOrganisation and
 	// ByDistrict are the totals; Total the whole month.

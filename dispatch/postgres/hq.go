@@ -3,6 +3,9 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"math"
+	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/qamqor/qamqor/dispatch"
@@ -43,7 +46,7 @@ func (db *DB) HQReport(ctx context.Context, actor *dispatch.User, month dispatch
 	if err := dispatch.Require(actor, dispatch.ActViewReports); err != nil {
 		return nil, err
 	}
-	out := &dispatch.HQReport{Month: month.From.Format("2006-01"), HoursSource: "route"}
+	out := &dispatch.HQReport{Month: month.From.Format("2006-01"), HoursSource: "attendance"}
 	rows := map[hqKey]*dispatch.HQRow{}
 	var order []hqKey
 	get := func(k hqKey) *dispatch.HQRow {
@@ -105,28 +108,8 @@ func (db *DB) HQReport(ctx context.Context, actor *dispatch.User, month dispatch
 		return nil, fmt.Errorf("hq volunteers: %w", err)
 	}
 
-	q, err = tx.Query(ctx, hqVisits+`, secs AS (
-			SELECT sh.org, sh.district,
-				sh.share * floor(extract(epoch FROM r.finished_at - r.started_at)) * (SELECT count(*) FROM route_members m WHERE m.route_id = r.id) AS s
-			FROM share sh JOIN routes r ON r.id = sh.route_id
-			WHERE r.status = 'finished' AND r.started_at IS NOT NULL AND r.finished_at > r.started_at)
-		SELECT GROUPING(org, district), coalesce(org, 0), coalesce(district, 0), round(sum(s) / 3600, 1)::text
-		FROM secs `+hqGroups, start, end)
-	if err != nil {
-		return nil, fmt.Errorf("hq hours: %w", err)
-	}
-	for q.Next() {
-		var k hqKey
-		var h string
-		if err := q.Scan(&k.level, &k.org, &k.district, &h); err != nil {
-			q.Close()
-			return nil, fmt.Errorf("scan hq hours: %w", err)
-		}
-		get(k).Hours = h
-	}
-	q.Close()
-	if err := q.Err(); err != nil {
-		return nil, fmt.Errorf("hq hours: %w", err)
+	if err := hqHours(ctx, tx, month, get); err != nil {
+		return nil, err
 	}
 
 	orgs := map[int64]string{}
@@ -208,4 +191,101 @@ func sortHQ(rows []dispatch.HQRow) {
 			rows[j], rows[j-1] = rows[j-1], rows[j]
 		}
 	}
+}
+
+// hqHours fills the hours of every line from verified attendance
+// (dispatch.VerifiedHours through hoursFor: confirmed routes only, no
+// double counting of overlaps, capped per day). A volunteer's month of
+// seconds is spread over the routes they attended in proportion to their
+// time on each, and a route's part over its organisation and districts in
+// proportion to its visits done there; a route with no visit done in the
+// month goes to the volunteer's organisation, no district. Lines are sums
+// of these parts, so they add up to the total.
+func hqHours(ctx context.Context, tx pgx.Tx, month dispatch.ReportRange, get func(hqKey) *dispatch.HQRow) error {
+	verified, err := hoursFor(ctx, tx, month, nil, nil)
+	if err != nil {
+		return fmt.Errorf("hq verified hours: %w", err)
+	}
+	type part struct {
+		org, district int64
+		share         float64
+	}
+	shares := map[int64][]part{}
+	q, err := tx.Query(ctx, hqVisits+`SELECT route_id, org, district, share::float8 FROM share`, month.Start(), month.End())
+	if err != nil {
+		return fmt.Errorf("hq shares: %w", err)
+	}
+	for q.Next() {
+		var route int64
+		var p part
+		if err := q.Scan(&route, &p.org, &p.district, &p.share); err != nil {
+			q.Close()
+			return fmt.Errorf("scan hq share: %w", err)
+		}
+		shares[route] = append(shares[route], p)
+	}
+	q.Close()
+	if err := q.Err(); err != nil {
+		return fmt.Errorf("hq shares: %w", err)
+	}
+	// time each volunteer spent on each confirmed route, clipped to it
+	type vr struct{ volunteer, route int64 }
+	spent := map[int64]map[int64]float64{}
+	q, err = tx.Query(ctx, `SELECT a.volunteer_id, a.route_id,
+			greatest(extract(epoch FROM least(a.check_out, coalesce(r.finished_at, a.check_out)) - greatest(a.check_in, coalesce(r.started_at, a.check_in))), 0)::float8
+		FROM attendance a JOIN routes r ON r.id = a.route_id
+		WHERE r.attendance_confirmed_at IS NOT NULL AND a.check_out IS NOT NULL
+		  AND a.check_in < $2 AND a.check_out > $1`, month.Start().Add(-24*time.Hour), month.End().Add(24*time.Hour))
+	if err != nil {
+		return fmt.Errorf("hq attendance: %w", err)
+	}
+	for q.Next() {
+		var x vr
+		var secs float64
+		if err := q.Scan(&x.volunteer, &x.route, &secs); err != nil {
+			q.Close()
+			return fmt.Errorf("scan hq attendance: %w", err)
+		}
+		if spent[x.volunteer] == nil {
+			spent[x.volunteer] = map[int64]float64{}
+		}
+		spent[x.volunteer][x.route] += secs
+	}
+	q.Close()
+	if err := q.Err(); err != nil {
+		return fmt.Errorf("hq attendance: %w", err)
+	}
+	seconds := map[hqKey]float64{}
+	add := func(org, district int64, s float64) {
+		for _, k := range []hqKey{{0, org, district}, {1, org, 0}, {2, 0, district}, {3, 0, 0}} {
+			seconds[k] += s
+		}
+	}
+	for _, v := range verified {
+		if v.Seconds == 0 {
+			continue
+		}
+		total := 0.0
+		for _, r := range v.RouteIDs {
+			total += spent[v.VolunteerID][r]
+		}
+		if total == 0 {
+			add(v.OrganisationID, -1, float64(v.Seconds))
+			continue
+		}
+		for _, r := range v.RouteIDs {
+			s := float64(v.Seconds) * spent[v.VolunteerID][r] / total
+			if len(shares[r]) == 0 {
+				add(v.OrganisationID, -1, s)
+				continue
+			}
+			for _, p := range shares[r] {
+				add(p.org, p.district, s*p.share)
+			}
+		}
+	}
+	for k, s := range seconds {
+		get(k).Hours = strconv.FormatFloat(math.Round(s/360)/10, 'f', 1, 64)
+	}
+	return nil
 }

@@ -12,8 +12,10 @@ import (
 
 // hqFixture builds January 2026 by hand: organisation Alpha's team does
 // two finished routes (2 h with two volunteers, 1 h with two, one shared)
-// with five visits over two districts; Beta's team one 30-minute route with
-// a food delivery to an unregistered address, plus a visit in February.
+// with five visits over two districts; Beta's team one 30-minute route from
+// 23:40 on 31 January (Astana) with a food delivery to an unregistered
+// address, plus a visit after midnight. Attendance is the whole route for
+// everyone, confirmed.
 func hqFixture(t *testing.T, db *postgres.DB) (d1, d2 int64) {
 	t.Helper()
 	ctx := context.Background()
@@ -41,9 +43,13 @@ func hqFixture(t *testing.T, db *postgres.DB) (d1, d2 int64) {
 	}
 	c1, c2, c3 := care(d1), care(d1), care(d2)
 	route := func(team int64, day, start, end string, members ...int64) int64 {
-		id := one(`INSERT INTO routes (team_id, day, status, started_at, finished_at) VALUES ($1, $2, 'finished', $3, $4) RETURNING id`, team, day, start, end)
+		id := one(`INSERT INTO routes (team_id, day, status, started_at, finished_at, attendance_confirmed_at)
+			VALUES ($1, $2, 'finished', $3, $4, $4) RETURNING id`, team, day, start, end)
 		for _, m := range members {
 			if _, err := db.Pool().Exec(ctx, `INSERT INTO route_members (route_id, volunteer_id) VALUES ($1, $2)`, id, m); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Pool().Exec(ctx, `INSERT INTO attendance (route_id, volunteer_id, check_in, check_out) VALUES ($1, $2, $3, $4)`, id, m, start, end); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -95,7 +101,9 @@ func TestHQReport(t *testing.T) {
 	figOf := func(r dispatch.HQRow) fig {
 		return fig{r.Pensioners, r.SnowActions, r.FoodPackages, r.Volunteers, r.Hours}
 	}
-	if got, want := figOf(rep.Total), (fig{4, 3, 4, 4, "6.5"}); got != want {
+	// Hours: Alpha 2·2 h + 2·1 h = 6 h, split d1 4⅔ / d2 1⅓; Beta's b1 gets
+	// the 20 minutes before midnight only (the rest is February's), d2.
+	if got, want := figOf(rep.Total), (fig{4, 3, 4, 4, "6.3"}); got != want {
 		t.Errorf("total=%+v, want %+v", got, want)
 	}
 	if len(rep.ByOrganisation) != 2 {
@@ -107,7 +115,7 @@ func TestHQReport(t *testing.T) {
 		want fig
 	}{
 		{rep.ByOrganisation[0], "Alpha", fig{3, 3, 3, 3, "6.0"}},
-		{rep.ByOrganisation[1], "Beta", fig{1, 0, 1, 1, "0.5"}},
+		{rep.ByOrganisation[1], "Beta", fig{1, 0, 1, 1, "0.3"}},
 	} {
 		if c.row.Organisation != c.name || figOf(c.row) != c.want || !c.row.AllDistricts {
 			t.Errorf("organisation row=%+v, want %s %+v", c.row, c.name, c.want)
@@ -120,14 +128,17 @@ func TestHQReport(t *testing.T) {
 		}
 		byDistrict[*r.DistrictID] = figOf(r)
 	}
-	if byDistrict[d1] != (fig{2, 2, 3, 3, "4.7"}) || byDistrict[d2] != (fig{2, 1, 1, 3, "1.8"}) || len(byDistrict) != 2 {
-		t.Errorf("by district=%+v, want d1 {2 2 3 3 4.7} d2 {2 1 1 3 1.8}", byDistrict)
+	if byDistrict[d1] != (fig{2, 2, 3, 3, "4.7"}) || byDistrict[d2] != (fig{2, 1, 1, 3, "1.7"}) || len(byDistrict) != 2 {
+		t.Errorf("by district=%+v, want d1 {2 2 3 3 4.7} d2 {2 1 1 3 1.7}", byDistrict)
 	}
 	if len(rep.Detail) != 3 {
 		t.Fatalf("detail=%+v, want Alpha×2 and Beta×1", rep.Detail)
 	}
-	if got := figOf(rep.Detail[2]); rep.Detail[2].Organisation != "Beta" || got != (fig{1, 0, 1, 1, "0.5"}) {
+	if got := figOf(rep.Detail[2]); rep.Detail[2].Organisation != "Beta" || got != (fig{1, 0, 1, 1, "0.3"}) {
 		t.Errorf("Beta detail=%+v", rep.Detail[2])
+	}
+	if rep.HoursSource != "attendance" {
+		t.Errorf("hours source=%q", rep.HoursSource)
 	}
 	hot := &dispatch.User{Username: "hot", Role: dispatch.RoleHotline, Active: true}
 	if _, err := db.HQReport(context.Background(), hot, month); dispatch.ErrorCode(err) != dispatch.EFORBIDDEN {
