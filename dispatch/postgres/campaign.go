@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -33,17 +32,20 @@ func (db *DB) CreateCampaign(ctx context.Context, actor *dispatch.User, in dispa
 	}
 	var out *dispatch.Campaign
 	created := false
+	fingerprint := dispatch.Fingerprint("campaign", in)
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		if in.IdempotencyKey != "" {
-			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('campaign-key:' || $1))`, in.IdempotencyKey); err != nil {
-				return fmt.Errorf("lock idempotency key: %w", err)
+			ref, found, err := seenKey(ctx, tx, actor, in.IdempotencyKey, "campaign", fingerprint)
+			if err != nil {
+				return err
 			}
-			c, err := scanCampaign(tx.QueryRow(ctx, `SELECT `+campaignColumns+` FROM campaigns WHERE idempotency_key = $1`, in.IdempotencyKey))
-			if err == nil {
-				out = c
+			if found {
+				c, err := scanCampaign(tx.QueryRow(ctx, `SELECT `+campaignColumns+` FROM campaigns WHERE id = $1`, ref))
+				if err != nil {
+					return translate(err, "Campaign")
+				}
+				out, created = c, false
 				return nil
-			} else if !errors.Is(err, pgx.ErrNoRows) {
-				return fmt.Errorf("find campaign by idempotency key: %w", err)
 			}
 		}
 		if in.Kind == dispatch.CampaignFood {
@@ -85,6 +87,11 @@ func (db *DB) CreateCampaign(ctx context.Context, actor *dispatch.User, in dispa
 		}
 		if err := runCampaign(ctx, tx, actor, c, now); err != nil {
 			return err
+		}
+		if in.IdempotencyKey != "" {
+			if err := rememberKey(ctx, tx, actor, in.IdempotencyKey, "campaign", fingerprint, c.ID, now); err != nil {
+				return err
+			}
 		}
 		out, created = c, true
 		return nil

@@ -83,18 +83,21 @@ func execStops(ctx context.Context, tx pgx.Tx, routeID int64, lock bool) ([]disp
 // the key was used before, fills out with the stored answer and reports
 // true. A key reused for a different update is ECONFLICT: applying it would
 // break the promise that a key means one update.
-func replayUpdate(ctx context.Context, tx pgx.Tx, key, action string, routeID int64, stopID *int64, out any) (bool, error) {
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('stop-update:' || $1))`, key); err != nil {
+func replayUpdate(ctx context.Context, tx pgx.Tx, actor *dispatch.User, key, action string, routeID int64, stopID *int64, fingerprint string, out any) (bool, error) {
+	user := keyUser(actor)
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('stop-update:' || $1::bigint || ':' || $2))`, user, key); err != nil {
 		return false, fmt.Errorf("lock idempotency key: %w", err)
 	}
 	var (
 		gotAction string
 		gotRoute  int64
 		gotStop   *int64
+		gotFP     string
 		body      []byte
 	)
-	err := tx.QueryRow(ctx, `SELECT action, route_id, stop_id, response FROM stop_updates WHERE idempotency_key = $1`, key).
-		Scan(&gotAction, &gotRoute, &gotStop, &body)
+	err := tx.QueryRow(ctx, `SELECT action, route_id, stop_id, fingerprint, response FROM stop_updates
+		WHERE coalesce(created_by, 0) = $1 AND idempotency_key = $2`, user, key).
+		Scan(&gotAction, &gotRoute, &gotStop, &gotFP, &body)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
 	} else if err != nil {
@@ -102,9 +105,10 @@ func replayUpdate(ctx context.Context, tx pgx.Tx, key, action string, routeID in
 	}
 	sameStop := (gotStop == nil) == (stopID == nil) && (stopID == nil || *gotStop == *stopID)
 	if gotAction != action || gotRoute != routeID || !sameStop {
-		e := dispatch.Errorf(dispatch.ECONFLICT, "This Idempotency-Key was already used for a different update; send a new key for each update.")
-		e.Field = "Idempotency-Key"
-		return false, e
+		return false, dispatch.KeyReused(key, "", "", "other", fingerprint)
+	}
+	if err := dispatch.KeyReused(key, action, gotFP, action, fingerprint); err != nil {
+		return false, err
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		return false, fmt.Errorf("decode stored answer key=%s: %w", key, err)
@@ -114,13 +118,13 @@ func replayUpdate(ctx context.Context, tx pgx.Tx, key, action string, routeID in
 
 // rememberUpdate stores the answer under the key in the same transaction as
 // the update, so either both happen or neither.
-func rememberUpdate(ctx context.Context, tx pgx.Tx, actor *dispatch.User, key, action string, routeID int64, stopID *int64, answer any, now time.Time) error {
+func rememberUpdate(ctx context.Context, tx pgx.Tx, actor *dispatch.User, key, action string, routeID int64, stopID *int64, fingerprint string, answer any, now time.Time) error {
 	body, err := json.Marshal(answer)
 	if err != nil {
 		return fmt.Errorf("marshal answer action=%s: %w", action, err)
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO stop_updates (idempotency_key, route_id, stop_id, action, response, created_by, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, key, routeID, stopID, action, body, actorID(actor), now)
+	_, err = tx.Exec(ctx, `INSERT INTO stop_updates (idempotency_key, route_id, stop_id, action, response, created_by, created_at, fingerprint)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, key, routeID, stopID, action, body, actorID(actor), now, fingerprint)
 	if err != nil {
 		return translate(err, "Update")
 	}
@@ -197,7 +201,7 @@ func (db *DB) StartRoute(ctx context.Context, actor *dispatch.User, routeID int6
 		if err := dispatch.RequireTeamWork(actor, rt.TeamID); err != nil {
 			return err
 		}
-		if done, err := replayUpdate(ctx, tx, in.IdempotencyKey, actionStart, rt.ID, nil, out); done || err != nil {
+		if done, err := replayUpdate(ctx, tx, actor, in.IdempotencyKey, actionStart, rt.ID, nil, dispatch.Fingerprint(actionStart, in), out); done || err != nil {
 			return err
 		}
 		if err := dispatch.RouteConflict(rt.ID, rt.Status, dispatch.RouteInProgress); err != nil {
@@ -228,7 +232,7 @@ func (db *DB) StartRoute(ctx context.Context, actor *dispatch.User, routeID int6
 			return err
 		}
 		out.Route, out.PresentVolunteerIDs = rt, in.PresentVolunteerIDs
-		return rememberUpdate(ctx, tx, actor, in.IdempotencyKey, actionStart, rt.ID, nil, out, now)
+		return rememberUpdate(ctx, tx, actor, in.IdempotencyKey, actionStart, rt.ID, nil, dispatch.Fingerprint(actionStart, in), out, now)
 	})
 	if err != nil {
 		return nil, err
@@ -251,7 +255,7 @@ func (db *DB) FinishRoute(ctx context.Context, actor *dispatch.User, routeID int
 		if err := dispatch.RequireTeamWork(actor, rt.TeamID); err != nil {
 			return err
 		}
-		if done, err := replayUpdate(ctx, tx, in.IdempotencyKey, actionFinish, rt.ID, nil, out); done || err != nil {
+		if done, err := replayUpdate(ctx, tx, actor, in.IdempotencyKey, actionFinish, rt.ID, nil, dispatch.Fingerprint(actionFinish, in), out); done || err != nil {
 			return err
 		}
 		stops, err := execStops(ctx, tx, rt.ID, true)
@@ -301,7 +305,7 @@ func (db *DB) FinishRoute(ctx context.Context, actor *dispatch.User, routeID int
 			map[string]any{"id": rt.ID, "team_id": rt.TeamID, "day": rt.Day, "finished_at": now, "removed_stop_ids": out.RemovedStopIDs}); err != nil {
 			return err
 		}
-		return rememberUpdate(ctx, tx, actor, in.IdempotencyKey, actionFinish, rt.ID, nil, out, now)
+		return rememberUpdate(ctx, tx, actor, in.IdempotencyKey, actionFinish, rt.ID, nil, dispatch.Fingerprint(actionFinish, in), out, now)
 	})
 	if err != nil {
 		return nil, err
@@ -331,7 +335,7 @@ func (db *DB) UpdateStop(ctx context.Context, actor *dispatch.User, stopID int64
 		if err := dispatch.RequireTeamWork(actor, rt.TeamID); err != nil {
 			return err
 		}
-		if done, err := replayUpdate(ctx, tx, in.IdempotencyKey, actionStop, rt.ID, &stopID, out); done || err != nil {
+		if done, err := replayUpdate(ctx, tx, actor, in.IdempotencyKey, actionStop, rt.ID, &stopID, dispatch.Fingerprint(actionStop, in), out); done || err != nil {
 			return err
 		}
 		var s dispatch.Stop
@@ -389,7 +393,7 @@ func (db *DB) UpdateStop(ctx context.Context, actor *dispatch.User, stopID int64
 		if _, err := appendEvent(ctx, tx, dispatch.EventStopUpdated, "stop", s.ID, &rt.TeamID, out); err != nil {
 			return err
 		}
-		return rememberUpdate(ctx, tx, actor, in.IdempotencyKey, actionStop, rt.ID, &s.ID, out, now)
+		return rememberUpdate(ctx, tx, actor, in.IdempotencyKey, actionStop, rt.ID, &s.ID, dispatch.Fingerprint(actionStop, in), out, now)
 	})
 	if err != nil {
 		return nil, err

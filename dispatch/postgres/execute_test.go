@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -288,9 +289,22 @@ func TestUpdateStop(t *testing.T) {
 		if n := countRows(t, f.db, "stop_updates"); n != 1 {
 			t.Fatalf("stop_updates=%d, want 1", n)
 		}
-		// The same key for another stop is refused.
+		// The same key for another stop, or with another body, is refused
+		// with a 422 that names the key.
 		_, err = f.db.UpdateStop(ctx, f.lead, f.stops[2], in)
-		execWantCode(t, err, dispatch.ECONFLICT)
+		execWantCode(t, err, dispatch.EINVALID)
+		other := in
+		other.Note = "another body"
+		_, err = f.db.UpdateStop(ctx, f.lead, f.stops[1], other)
+		execWantCode(t, err, dispatch.EINVALID)
+		if !strings.Contains(dispatch.ErrorMessage(err), in.IdempotencyKey) {
+			t.Fatalf("message %q does not name the key", dispatch.ErrorMessage(err))
+		}
+		// Keys are per user: a dispatcher's key of the same text is another key.
+		dispIn := dispatch.StopUpdateInput{Status: dispatch.StopDone, IdempotencyKey: in.IdempotencyKey}
+		if _, err := f.db.UpdateStop(ctx, f.dispatcher, f.stops[2], dispIn); err != nil {
+			t.Fatalf("another user's update with the same key text: %v", err)
+		}
 	})
 
 	t.Run("ErrIllegalTransition", func(t *testing.T) {

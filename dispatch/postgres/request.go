@@ -44,17 +44,18 @@ func (db *DB) CreateRequest(ctx context.Context, actor *dispatch.User, in dispat
 }
 
 func createRequest(ctx context.Context, tx pgx.Tx, actor *dispatch.User, in dispatch.RequestInput, now time.Time) (*dispatch.Request, bool, error) {
+	fingerprint := dispatch.Fingerprint("request", in)
 	if in.IdempotencyKey != "" {
-		// Serialise submissions with the same key so a retry racing the
-		// original waits for it and then finds it.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('request-key:' || $1))`, in.IdempotencyKey); err != nil {
-			return nil, false, fmt.Errorf("lock idempotency key: %w", err)
+		ref, found, err := seenKey(ctx, tx, actor, in.IdempotencyKey, "request", fingerprint)
+		if err != nil {
+			return nil, false, err
 		}
-		r, err := scanRequest(tx.QueryRow(ctx, `SELECT `+requestColumns+` FROM requests r WHERE r.idempotency_key = $1`, in.IdempotencyKey))
-		if err == nil {
+		if found {
+			r, err := scanRequest(tx.QueryRow(ctx, `SELECT `+requestColumns+` FROM requests r WHERE r.id = $1`, ref))
+			if err != nil {
+				return nil, false, translate(err, "Request")
+			}
 			return r, false, nil
-		} else if !errors.Is(err, pgx.ErrNoRows) {
-			return nil, false, fmt.Errorf("find request by idempotency key: %w", err)
 		}
 	}
 	var pt orb.Point
@@ -126,6 +127,11 @@ func createRequest(ctx context.Context, tx pgx.Tx, actor *dispatch.User, in disp
 	}
 	if _, err := appendEvent(ctx, tx, dispatch.EventRequestCreated, "request", r.ID, nil, r.View()); err != nil {
 		return nil, false, err
+	}
+	if in.IdempotencyKey != "" {
+		if err := rememberKey(ctx, tx, actor, in.IdempotencyKey, "request", fingerprint, r.ID, now); err != nil {
+			return nil, false, err
+		}
 	}
 	return r, true, nil
 }

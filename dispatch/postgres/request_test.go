@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 
@@ -80,25 +81,61 @@ func TestCreateRequest(t *testing.T) {
 	t.Run("IdempotentRetry", func(t *testing.T) {
 		in := normalized(t, dispatch.RequestInput{Kind: dispatch.FoodDelivery, AddressText: "Абая 10", Lat: f64(51.16), Lon: f64(71.42), IdempotencyKey: "k-1"})
 		before := countRows(t, db, "requests")
-		first, created, err := db.CreateRequest(ctx, op, in)
-		if err != nil || !created {
-			t.Fatalf("first: created=%v err=%v", created, err)
+		// The first submission and its retries race: all start together,
+		// exactly one creates the request and every one answers with it.
+		const n = 6
+		type answer struct {
+			id      int64
+			created bool
+			err     error
 		}
-		// Concurrent retries with the same key must all see the first request.
+		answers := make([]answer, n)
+		start := make(chan struct{})
 		var wg sync.WaitGroup
-		for i := 0; i < 5; i++ {
+		for i := 0; i < n; i++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				again, created, err := db.CreateRequest(ctx, op, in)
-				if err != nil || created || again.ID != first.ID {
-					t.Errorf("retry: id=%v created=%v err=%v, want id=%d created=false", again, created, err, first.ID)
+				<-start
+				r, created, err := db.CreateRequest(ctx, op, in)
+				answers[i] = answer{created: created, err: err}
+				if r != nil {
+					answers[i].id = r.ID
 				}
 			}()
 		}
+		close(start)
 		wg.Wait()
+		creators := 0
+		for i, a := range answers {
+			if a.err != nil {
+				t.Fatalf("submission %d: %v", i, a.err)
+			}
+			if a.created {
+				creators++
+			}
+			if a.id != answers[0].id {
+				t.Fatalf("submission %d got id %d, submission 0 got %d", i, a.id, answers[0].id)
+			}
+		}
+		if creators != 1 {
+			t.Fatalf("%d submissions created a request, want exactly 1", creators)
+		}
 		if after := countRows(t, db, "requests"); after != before+1 {
 			t.Fatalf("requests=%d, want %d", after, before+1)
+		}
+		// The same key with another body: 422 naming the key, nothing written.
+		other := in
+		other.AddressText = "Абая 12"
+		if _, _, err := db.CreateRequest(ctx, op, other); dispatch.ErrorCode(err) != dispatch.EINVALID || !strings.Contains(dispatch.ErrorMessage(err), "k-1") {
+			t.Fatalf("reused key, other body: code=%q msg=%q, want invalid naming k-1", dispatch.ErrorCode(err), dispatch.ErrorMessage(err))
+		}
+		// Keys are per user: another operator's "k-1" is a new request.
+		op2 := mustUser(t, db, "op-two", dispatch.RoleHotline)
+		other.Force = true // the same yard: not the point here
+		r2, created, err := db.CreateRequest(ctx, op2, other)
+		if err != nil || !created || r2.ID == answers[0].id {
+			t.Fatalf("another user's k-1: created=%v err=%v", created, err)
 		}
 	})
 

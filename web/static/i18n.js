@@ -88,11 +88,7 @@
     "hotline.network_error": { kk: "Сервермен байланыс жоқ; қайталаңыз (өтінім екі рет жасалмайды).", ru: "Нет связи с сервером; повторите (заявка не создастся дважды).", en: "No connection to the server; try again (nothing is created twice)." },
     "hotline.session_expired": { kk: "Сессия аяқталды; қайта кіріңіз.", ru: "Сеанс истёк; войдите снова.", en: "Your session has ended; log in again." },
     "common.network_error": { kk: "Сервермен байланыс жоқ.", ru: "Нет связи с сервером.", en: "No connection to the server." },
-    "common.db_unavailable": {
-      kk: "Сервер дерекқорға қосыла алмай тұр. Жұмысыңыз сақталған; бұл хабар жоғалғанда қайталаңыз.",
-      ru: "Сервер не может связаться с базой данных. Ваша работа сохранена; повторите, когда это сообщение исчезнет.",
-      en: "The server cannot reach its database. Your work is kept; try again when this message goes away."
-    },
+    "common.db_unavailable": { kk: "Сервер дерекқорға қосыла алмай тұр. Жұмысыңыз сақталған; бұл хабар жоғалғанда қайталаңыз.", ru: "Сервер не может связаться с базой данных. Ваша работа сохранена; повторите, когда это сообщение исчезнет.", en: "The server cannot reach its database. Your work is kept; try again when this message goes away." },
     "role.admin": { kk: "Әкімші", ru: "Администратор", en: "Admin" },
     "role.dispatcher": { kk: "Диспетчер", ru: "Диспетчер", en: "Dispatcher" },
     "role.hotline": { kk: "Жедел желі операторы", ru: "Оператор горячей линии", en: "Hotline operator" },
