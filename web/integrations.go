@@ -19,5 +19,10 @@ func (s *Server) handleIntegrationsPage(w http.ResponseWriter, r *http.Request) 
 	if _, ok := s.actorFor(w, r, dispatch.ActManageIntegrations); !ok {
 		return
 	}
-	s.render(w, r, http.StatusOK, "integrations", nil)
+	s.render(w, r, http.StatusOK, "integrations", integrationsPage{Types: dispatch.WebhookTypes})
+}
+
+// integrationsPage is the data of templates/integrations.html.
+type integrationsPage struct {
+	Types []string
 }

@@ -28,6 +28,10 @@ func init() {
 		"GET /api/telegram/link":                   {Roles: everyone},
 		"POST /api/telegram/link":                  {Roles: everyone},
 		"DELETE /api/telegram/link":                {Roles: everyone},
+		"GET /api/webhooks":                        {Roles: admins},
+		"POST /api/webhooks":                       {Roles: admins, Body: `{"url":"https://example.org/hook","events":["request.created"]}`},
+		"POST /api/webhooks/{id}/active":           {Path: "/api/webhooks/2/active", Roles: admins, Body: `{"active":false}`},
+		"GET /api/webhooks/{id}/deliveries":        {Path: "/api/webhooks/2/deliveries", Roles: admins},
 		"POST /api/api-keys":                       {Roles: admins, Body: `{"organisation_id":1,"name":"109 portal"}`},
 		"POST /api/api-keys/{id}/revoke":           {Path: "/api/api-keys/3/revoke", Roles: admins},
 	} {
@@ -74,6 +78,27 @@ func setOpen311Mocks(s *Server) *mock.APIKeyStore {
 			return &dispatch.TelegramLink{UserID: actor.ID}, nil
 		},
 		UnlinkTelegramFn: func(ctx context.Context, actor *dispatch.User) error { return nil },
+	}
+	hook := func(actor *dispatch.User) error { return dispatch.Require(actor, dispatch.ActManageIntegrations) }
+	s.Webhooks = &mock.WebhookStore{
+		CreateWebhookFn: func(ctx context.Context, actor *dispatch.User, in dispatch.WebhookInput) (*dispatch.Webhook, error) {
+			if err := hook(actor); err != nil {
+				return nil, err
+			}
+			if err := in.Normalize(); err != nil {
+				return nil, err
+			}
+			return &dispatch.Webhook{ID: 2, URL: in.URL, Events: in.Events, Active: true, Secret: "whsec_c2VjcmV0"}, nil
+		},
+		FindWebhooksFn: func(ctx context.Context, actor *dispatch.User) ([]*dispatch.Webhook, error) {
+			return []*dispatch.Webhook{{ID: 2, URL: "https://example.org/hook", Events: []string{"request.created"}, Active: true}}, hook(actor)
+		},
+		SetWebhookActiveFn: func(ctx context.Context, actor *dispatch.User, id int64, active bool) (*dispatch.Webhook, error) {
+			return &dispatch.Webhook{ID: id, Active: active}, hook(actor)
+		},
+		FindWebhookDeliveriesFn: func(ctx context.Context, actor *dispatch.User, id int64, limit int) ([]*dispatch.WebhookDelivery, error) {
+			return nil, hook(actor)
+		},
 	}
 	return m
 }

@@ -130,6 +130,8 @@ type Services struct {
 	Applications dispatch.ApplicationStore
 	Attendance   dispatch.AttendanceStore
 	Certificates dispatch.CertificateStore
+	// Webhooks are the outbound webhook subscriptions; see webhook.go.
+	Webhooks dispatch.WebhookStore
 	// Telegram links users' chats; nil when the bot is off (503). See
 	// telegram.go.
 	Telegram dispatch.TelegramStore
@@ -305,6 +307,7 @@ func (s *Server) routes() chi.Router {
 				s.registerAPIKeyRoutes(r)
 				s.registerIntegrationsRoutes(r)
 				s.registerTelegramRoutes(r)
+				s.registerWebhookRoutes(r)
 				s.registerApplicationRoutes(r)
 				s.registerAttendanceRoutes(r)
 				s.registerCertificateRoutes(r)

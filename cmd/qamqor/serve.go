@@ -102,6 +102,7 @@ func runServe(ctx context.Context, args []string) error {
 		Logger:       logger,
 		Metrics:      metrics,
 		Telegram:     telegramStore(tcfg, db),
+		Webhooks:     db,
 	})
 	if err != nil {
 		return err
@@ -142,10 +143,13 @@ func runServe(ctx context.Context, args []string) error {
 		}()
 	}
 	telegramDone := startTelegram(ctx, tcfg, cfg.PublicURL, db, logger)
+	webhooksDone := startWebhooks(ctx, db, logger)
 	defer func() {
-		select {
-		case <-telegramDone:
-		case <-time.After(30 * time.Second):
+		for _, done := range []<-chan struct{}{telegramDone, webhooksDone} {
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second):
+			}
 		}
 	}()
 	fmt.Printf("Qamqor is running at %s\n", listenURL(ln.Addr()))

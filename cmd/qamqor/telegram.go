@@ -76,3 +76,12 @@ func telegramStore(tc TelegramConfig, db *postgres.DB) dispatch.TelegramStore {
 	}
 	return db
 }
+
+// startWebhooks runs the webhook deliveries (cheap when nobody subscribed)
+// and returns a channel closed when they have stopped.
+func startWebhooks(ctx context.Context, db *postgres.DB, logger *slog.Logger) <-chan struct{} {
+	done := make(chan struct{})
+	w := &notify.Webhooks{DB: db, Logger: logger}
+	go func() { defer close(done); w.Run(ctx) }()
+	return done
+}

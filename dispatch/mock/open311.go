@@ -66,3 +66,33 @@ func (s *TelegramStore) FindTelegramLink(ctx context.Context, actor *dispatch.Us
 func (s *TelegramStore) UnlinkTelegram(ctx context.Context, actor *dispatch.User) error {
 	return s.UnlinkTelegramFn(ctx, actor)
 }
+
+var _ dispatch.WebhookStore = (*WebhookStore)(nil)
+
+// WebhookStore is a mock dispatch.WebhookStore.
+type WebhookStore struct {
+	CreateWebhookFn         func(ctx context.Context, actor *dispatch.User, in dispatch.WebhookInput) (*dispatch.Webhook, error)
+	FindWebhooksFn          func(ctx context.Context, actor *dispatch.User) ([]*dispatch.Webhook, error)
+	SetWebhookActiveFn      func(ctx context.Context, actor *dispatch.User, id int64, active bool) (*dispatch.Webhook, error)
+	FindWebhookDeliveriesFn func(ctx context.Context, actor *dispatch.User, id int64, limit int) ([]*dispatch.WebhookDelivery, error)
+}
+
+// CreateWebhook calls CreateWebhookFn.
+func (s *WebhookStore) CreateWebhook(ctx context.Context, actor *dispatch.User, in dispatch.WebhookInput) (*dispatch.Webhook, error) {
+	return s.CreateWebhookFn(ctx, actor, in)
+}
+
+// FindWebhooks calls FindWebhooksFn.
+func (s *WebhookStore) FindWebhooks(ctx context.Context, actor *dispatch.User) ([]*dispatch.Webhook, error) {
+	return s.FindWebhooksFn(ctx, actor)
+}
+
+// SetWebhookActive calls SetWebhookActiveFn.
+func (s *WebhookStore) SetWebhookActive(ctx context.Context, actor *dispatch.User, id int64, active bool) (*dispatch.Webhook, error) {
+	return s.SetWebhookActiveFn(ctx, actor, id, active)
+}
+
+// FindWebhookDeliveries calls FindWebhookDeliveriesFn.
+func (s *WebhookStore) FindWebhookDeliveries(ctx context.Context, actor *dispatch.User, id int64, limit int) ([]*dispatch.WebhookDelivery, error) {
+	return s.FindWebhookDeliveriesFn(ctx, actor, id, limit)
+}

@@ -19,6 +19,29 @@
     "int.revoked": { kk: "Қайтарылды", ru: "Отозван", en: "Revoked" },
     "int.revoke": { kk: "Қайтарып алу", ru: "Отозвать", en: "Revoke" },
     "int.never": { kk: "Ешқашан", ru: "Никогда", en: "Never" },
+    "int.hooks": { kk: "Вебхуктар", ru: "Вебхуки", en: "Webhooks" },
+    "int.hooks_note": { kk: "Qamqor таңдалған оқиғаларды URL-ге Standard Webhooks схемасымен қол қойып жібереді (webhook-id, webhook-timestamp, webhook-signature). Жеке деректерді тек сенімді жазылым алады.", ru: "Qamqor отправляет выбранные события на URL с подписью по схеме Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature). Персональные данные получает только доверенная подписка.", en: "Qamqor POSTs the chosen events to the URL, signed by the Standard Webhooks scheme (webhook-id, webhook-timestamp, webhook-signature). Only a trusted subscription gets personal data." },
+    "int.description": { kk: "Сипаттама", ru: "Описание", en: "Description" },
+    "int.events": { kk: "Оқиғалар", ru: "События", en: "Events" },
+    "int.ev.request.created": { kk: "Өтінім жасалды", ru: "Заявка создана", en: "Request created" },
+    "int.ev.request.status_changed": { kk: "Өтінім күйі өзгерді", ru: "Статус заявки изменён", en: "Request status changed" },
+    "int.ev.route.published": { kk: "Бағыт жарияланды", ru: "Маршрут опубликован", en: "Route published" },
+    "int.ev.alert.raised": { kk: "Дабыл", ru: "Тревога", en: "Alert" },
+    "int.trusted": { kk: "Сенімді: жеке деректерді ала алады", ru: "Доверенная: может получать персональные данные", en: "Trusted: may receive personal data" },
+    "int.trusted_short": { kk: "Сенімді", ru: "Доверенная", en: "Trusted" },
+    "int.create_hook": { kk: "Вебхук қосу", ru: "Добавить вебхук", en: "Add webhook" },
+    "int.hook_secret_once": { kk: "Қабылдаушыға осы қолтаңба кілтін қазір беріңіз; ол қайта көрсетілмейді:", ru: "Передайте получателю этот секрет подписи сейчас; он больше не будет показан:", en: "Give the receiver this signing secret now; it will not be shown again:" },
+    "int.log": { kk: "Жеткізу журналы", ru: "Журнал доставки", en: "Delivery log" },
+    "int.attempts": { kk: "Талпыныстар", ru: "Попытки", en: "Attempts" },
+    "int.last_status": { kk: "Соңғы жауап", ru: "Последний ответ", en: "Last answer" },
+    "int.delivered": { kk: "Жеткізілді", ru: "Доставлено", en: "Delivered" },
+    "int.failed": { kk: "Сәтсіз", ru: "Не доставлено", en: "Failed" },
+    "int.pending": { kk: "Күтуде", ru: "Ожидает", en: "Pending" },
+    "int.disable": { kk: "Өшіру", ru: "Выключить", en: "Disable" },
+    "int.enable": { kk: "Қосу", ru: "Включить", en: "Enable" },
+    "int.show_log": { kk: "Журнал", ru: "Журнал", en: "Log" },
+    "int.yes": { kk: "иә", ru: "да", en: "yes" },
+    "int.no": { kk: "жоқ", ru: "нет", en: "no" },
     "int.confirm_revoke": { kk: "Кілтті қайтарып алу керек пе? Оны қолданатын жүйе бірден тоқтайды.", ru: "Отозвать ключ? Система, которая его использует, сразу перестанет работать.", en: "Revoke the key? The system using it stops working at once." }
   });
   function t(key, fb) { return I ? I.t(key, fb) : (fb || key); }
@@ -83,5 +106,65 @@
     }).catch(fail);
   });
 
-  loadOrgs().then(loadKeys).catch(fail);
+  function showLog(h) {
+    Q.api("GET", "/api/webhooks/" + h.id + "/deliveries").then(function (ds) {
+      $("hook-log-id").textContent = "#" + h.id;
+      var tb = $("hook-log-table").tBodies[0];
+      tb.textContent = "";
+      (ds || []).forEach(function (d) {
+        var tr = el("tr");
+        var state = d.delivered_at ? t("int.delivered", "Delivered") + " " + fmt(d.delivered_at)
+          : d.failed_at ? t("int.failed", "Failed") + " " + fmt(d.failed_at) : t("int.pending", "Pending") + " " + fmt(d.next_at);
+        [d.msg_id, t("int.ev." + d.event_type, d.event_type), d.attempts, (d.last_status || "") + " " + (d.last_error || ""), state].forEach(function (v) {
+          tr.appendChild(el("td", "", v));
+        });
+        tb.appendChild(tr);
+      });
+      $("hook-log").hidden = false;
+    }).catch(fail);
+  }
+
+  function loadHooks() {
+    return Q.api("GET", "/api/webhooks").then(function (hs) {
+      var tb = $("hook-table").tBodies[0];
+      tb.textContent = "";
+      (hs || []).forEach(function (h) {
+        var tr = el("tr");
+        [h.id, h.url, h.events.map(function (e) { return t("int.ev." + e, e); }).join(", "),
+          h.trusted ? t("int.yes", "yes") : t("int.no", "no"), h.active ? t("int.active", "Active") : t("int.revoked", "Revoked")].forEach(function (v) {
+          tr.appendChild(el("td", "", v));
+        });
+        var td = el("td");
+        var b = el("button", "", h.active ? t("int.disable", "Disable") : t("int.enable", "Enable"));
+        b.type = "button";
+        b.addEventListener("click", function () {
+          Q.api("POST", "/api/webhooks/" + h.id + "/active", { active: !h.active }).then(loadHooks, fail);
+        });
+        var lg = el("button", "", t("int.show_log", "Log"));
+        lg.type = "button";
+        lg.addEventListener("click", function () { showLog(h); });
+        td.appendChild(b);
+        td.appendChild(lg);
+        tr.appendChild(td);
+        tb.appendChild(tr);
+      });
+    });
+  }
+
+  $("hook-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    $("page-error").hidden = true;
+    var events = Array.prototype.filter.call(document.querySelectorAll('input[name="hook-event"]'), function (c) { return c.checked; })
+      .map(function (c) { return c.value; });
+    Q.api("POST", "/api/webhooks", {
+      url: $("hook-url").value, description: $("hook-desc").value, events: events, trusted: $("hook-trusted").checked
+    }).then(function (h) {
+      $("hook-secret-value").textContent = h.secret;
+      $("hook-secret").hidden = false;
+      $("hook-url").value = "";
+      return loadHooks();
+    }).catch(fail);
+  });
+
+  loadOrgs().then(loadKeys).then(loadHooks).catch(fail);
 })();
