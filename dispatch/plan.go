@@ -88,6 +88,10 @@ type PlanRequest struct {
 	PreferredLanguage string
 	LastTeamID        *int64
 	Status            RequestStatus
+	// HeldForConsent is set for a new request whose pensioner has no
+	// recorded consent and whose visit no dispatcher approved
+	// (VisitAllowed); the planner leaves it unassigned.
+	HeldForConsent bool
 }
 
 // PlanTeam is a team that may take work, with the route it already has.
@@ -187,6 +191,27 @@ func Plan(ctx context.Context, in *PlanInput, scope PlanScope, rules PlanRules, 
 	if progress == nil {
 		progress = func(int, string) {}
 	}
+	var held []UnplannedRequest
+	if slices.ContainsFunc(in.Requests, func(r PlanRequest) bool { return r.HeldForConsent }) {
+		cp := *in
+		cp.Requests = nil
+		for _, r := range in.Requests {
+			if r.HeldForConsent {
+				held = append(held, UnplannedRequest{RequestID: r.ID, Reason: ReasonNoConsent})
+				continue
+			}
+			cp.Requests = append(cp.Requests, r)
+		}
+		in = &cp
+	}
+	out, err := plan(ctx, in, scope, rules, travel, progress, started)
+	if out != nil {
+		out.Unplanned = append(out.Unplanned, held...)
+	}
+	return out, err
+}
+
+func plan(ctx context.Context, in *PlanInput, scope PlanScope, rules PlanRules, travel Travel, progress func(pct int, msg string), started time.Time) (*PlanOutput, error) {
 	b, err := newPlanBuild(in, scope, rules, travel)
 	if err != nil {
 		return nil, err

@@ -55,20 +55,28 @@ func (f *fakeTwoFactor) DisableTOTP(ctx context.Context, actor *dispatch.User, u
 	return dispatch.Require(actor, dispatch.ActManageUsers)
 }
 
+type fakeApprover struct{}
+
+func (fakeApprover) ApproveVisit(ctx context.Context, actor *dispatch.User, id int64) error {
+	return dispatch.Require(actor, dispatch.ActApproveVisit)
+}
+
 func setSecurityMocks(s *Server) {
 	s.TwoFactor = &fakeTwoFactor{}
+	s.Consent = fakeApprover{}
 }
 
 func init() {
 	for k, v := range map[string]routeExpect{
-		"POST /api/login/totp":        {Ticket: true, Body: `{"code":"123456"}`},
-		"GET /api/login/enrol":        {Ticket: true},
-		"POST /api/login/enrol":       {Ticket: true, Body: `{"code":"123456"}`},
-		"POST /login/totp":            {Ticket: true, Body: "code=123456", ContentType: "application/x-www-form-urlencoded"},
-		"POST /login/enrol":           {Ticket: true, Body: "code=123456", ContentType: "application/x-www-form-urlencoded"},
-		"GET /api/security/settings":  {Roles: admins},
-		"PUT /api/security/settings":  {Roles: admins, Body: `{"require_2fa":["admin"]}`},
-		"DELETE /api/users/{id}/totp": {Path: "/api/users/5/totp", Roles: admins},
+		"POST /api/login/totp":                  {Ticket: true, Body: `{"code":"123456"}`},
+		"GET /api/login/enrol":                  {Ticket: true},
+		"POST /api/login/enrol":                 {Ticket: true, Body: `{"code":"123456"}`},
+		"POST /login/totp":                      {Ticket: true, Body: "code=123456", ContentType: "application/x-www-form-urlencoded"},
+		"POST /login/enrol":                     {Ticket: true, Body: "code=123456", ContentType: "application/x-www-form-urlencoded"},
+		"GET /api/security/settings":            {Roles: admins},
+		"PUT /api/security/settings":            {Roles: admins, Body: `{"require_2fa":["admin"]}`},
+		"DELETE /api/users/{id}/totp":           {Path: "/api/users/5/totp", Roles: admins},
+		"POST /api/requests/{id}/approve-visit": {Path: "/api/requests/5/approve-visit", Roles: []dispatch.Role{dispatch.RoleDispatcher}},
 	} {
 		routeTable[k] = v
 	}

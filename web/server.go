@@ -118,6 +118,8 @@ type Services struct {
 	Audit dispatch.AuditStore
 	// HQ computes the HQ's monthly report; see hq.go.
 	HQ dispatch.HQReportStore
+	// Consent approves visits to pensioners without recorded consent.
+	Consent dispatch.VisitApprover
 	// Map reads roads, districts, requests and teams for the maps; see
 	// map.go. Nil falls back to Requests when it implements MapStore.
 	Map MapStore
@@ -290,6 +292,7 @@ func (s *Server) routes() chi.Router {
 				r.Use(s.requireLogin, s.checkCSRFToken)
 				s.registerAuthRoutes(r)
 				s.registerSecurityRoutes(r)
+				s.registerConsentRoutes(r)
 				s.registerRequestRoutes(r)
 				s.registerGeocodeRoutes(r)
 				s.registerExecuteRoutes(r)

@@ -91,6 +91,7 @@ func runServe(ctx context.Context, args []string) error {
 		Map:          db,
 		TwoFactor:    db,
 		Audit:        db,
+		Consent:      db,
 		APIKeys:      db,
 		Applications: db,
 		Attendance:   db,

@@ -577,28 +577,24 @@ func (db *DB) FindTeamRoute(ctx context.Context, actor *dispatch.User, teamID in
 			plain[i] = stops[i].Stop
 		}
 		active := dispatch.ActiveStop(rt.Status, plain)
-		full := actor.Can(dispatch.ActViewPersonal)
+		today := dispatch.LocalDate(now)
 		for i := range stops {
+			scope := dispatch.StopScope{RouteStatus: rt.Status, RouteDay: rt.Day, Today: today, Active: i == active}
+			fields := dispatch.VisibleStopFields(actor, scope)
 			c := cares[i]
 			if c.id == nil {
+				dispatch.MinimiseTeamStop(&stops[i], "", fields)
 				continue
 			}
 			stops[i].Active = i == active
-			v := &dispatch.StopVisit{CareAddressID: *c.id, Entrance: *c.entrance, Floor: *c.floor, Flat: *c.flat,
+			stops[i].Visit = &dispatch.StopVisit{CareAddressID: *c.id, Phone: *c.phone, Entrance: *c.entrance, Floor: *c.floor, Flat: *c.flat,
 				AccessNotes: *c.access, Immobile: *c.immobile, Language: *c.language}
-			detail := "team route viewed: first name, flat, access notes"
-			switch {
-			case full:
-				v.Name, v.Phone = *c.name, *c.phone
-				detail = "team route viewed: name, phone, flat, access notes"
-			case i == active:
-				v.Name, v.Phone = dispatch.CareAddress{FullName: *c.name}.FirstName(), *c.phone
-				detail = "team route viewed: first name, phone (active stop), flat, access notes"
-			default:
-				v.Name = dispatch.CareAddress{FullName: *c.name}.FirstName()
+			dispatch.MinimiseTeamStop(&stops[i], *c.name, fields)
+			shown := dispatch.ShownFields(fields)
+			if len(shown) == 0 {
+				continue // the address only: nothing personal was read
 			}
-			stops[i].Visit = v
-			if err := audit(ctx, tx, actor, dispatch.AuditRead, *c.id, fmt.Sprintf("%s (route %d, stop %d)", detail, rt.ID, stops[i].ID)); err != nil {
+			if err := audit(ctx, tx, actor, dispatch.AuditRead, *c.id, fmt.Sprintf("team route viewed: %v (route %d, stop %d)", shown, rt.ID, stops[i].ID)); err != nil {
 				return err
 			}
 		}

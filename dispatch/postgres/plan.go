@@ -191,7 +191,8 @@ func (db *DB) LoadPlanInput(ctx context.Context, scope dispatch.PlanScope, rules
 	}
 	rows, err := db.pool.Query(ctx, `
 		SELECT r.id, r.kind, ST_AsBinary(r.location::geometry), r.priority, r.window_start, r.window_end,
-			r.service_minutes, r.packages, coalesce(c.preferred_language, ''), c.last_team_id, r.status
+			r.service_minutes, r.packages, coalesce(c.preferred_language, ''), c.last_team_id, r.status,
+			c.id IS NOT NULL, coalesce(c.consent, false), r.visit_approved_at IS NOT NULL
 		FROM requests r LEFT JOIN care_addresses c ON c.id = r.care_address_id
 		WHERE (r.status = 'new'
 			AND (r.due_day IS NULL OR r.due_day = $1::date)
@@ -207,11 +208,13 @@ func (db *DB) LoadPlanInput(ctx context.Context, scope dispatch.PlanScope, rules
 	}
 	for rows.Next() {
 		var r dispatch.PlanRequest
+		var forPensioner, consent, approved bool
 		if err := rows.Scan(&r.ID, &r.Kind, wkb.Scanner(&r.Location), &r.Priority, &r.WindowStart, &r.WindowEnd,
-			&r.ServiceMinutes, &r.Packages, &r.PreferredLanguage, &r.LastTeamID, &r.Status); err != nil {
+			&r.ServiceMinutes, &r.Packages, &r.PreferredLanguage, &r.LastTeamID, &r.Status, &forPensioner, &consent, &approved); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("scan plan request: %w", err)
 		}
+		r.HeldForConsent = r.Status == dispatch.StatusNew && !dispatch.VisitAllowed(forPensioner, consent, approved)
 		in.Requests = append(in.Requests, r)
 	}
 	rows.Close()

@@ -101,6 +101,24 @@
       else localStorage.setItem(key, JSON.stringify(v));
     } catch (e) { /* storage full or disabled: the page still works online */ }
   }
+  // keepable is what of a route the phone may keep in its storage: door
+  // details (entrance, floor, flat, access notes, the immobile flag, the
+  // phone, notes) only while the route runs. Once it finishes, or for any
+  // other day, the phone forgets them (the server sends them only then, too).
+  function keepable(rt) {
+    if (!rt || rt.status === "in_progress") return rt;
+    var copy = JSON.parse(JSON.stringify(rt));
+    (copy.stops || []).forEach(function (s) {
+      delete s.notes;
+      if (s.visit) {
+        ["phone", "entrance", "floor", "flat", "access_notes", "immobile"].forEach(function (k) { delete s.visit[k]; });
+      }
+    });
+    return copy;
+  }
+  function storeRoute(key, v) {
+    store(key, v === null ? null : { route: keepable(v.route), path: v.path });
+  }
   function load(key, def) {
     try { var v = JSON.parse(localStorage.getItem(key)); return v === null ? def : v; } catch (e) { return def; }
   }
@@ -132,6 +150,7 @@
 
     var outbox = load(K.outbox, []);
     var cached = load(K.route, null);
+    if (cached && cached.route && cached.route.status !== "in_progress") storeRoute(K.route, cached);
     var route = cached && cached.route || null, path = cached && cached.path || null;
     var members = load(K.members, null);
     var ticked = load(K.roster, {});
@@ -241,7 +260,7 @@
         var removed = body.removed_stop_ids || [];
         route.stops = (route.stops || []).filter(function (s) { return removed.indexOf(s.id) < 0; });
       }
-      store(K.route, { route: route, path: path });
+      storeRoute(K.route, { route: route, path: path });
     }
 
     // flush sends the outbox in order, one update at a time: a stop's
@@ -293,13 +312,13 @@
         if (res.status === 200 && res.body) {
           var changed = !route || route.id !== res.body.id;
           route = res.body;
-          store(K.route, { route: route, path: changed ? null : path });
+          storeRoute(K.route, { route: route, path: changed ? null : path });
           if (changed) { path = null; fitted = false; }
           if (changed || !path) loadPath();
         } else if (res.status === 404) {
           route = null;
           path = null;
-          store(K.route, null);
+          storeRoute(K.route, null);
         } else if (res.status === 401) {
           message(t("team.session_expired", "Your session has ended; log in again. Unsent updates are kept."), true);
         } else {
@@ -319,7 +338,7 @@
       api("GET", "/api/routes/" + id).then(function (res) {
         if (!route || route.id !== id || res.status !== 200 || !res.body) return;
         path = Array.isArray(res.body.path) && res.body.path.length > 1 ? res.body.path : null;
-        store(K.route, { route: route, path: path });
+        storeRoute(K.route, { route: route, path: path });
         drawMap(view());
       }, function () { /* the straight line between stops will do */ });
     }
