@@ -788,10 +788,19 @@ func ParseLanguage(s string) (string, bool) {
 	return "", false
 }
 
+// isoCode is a two- or three-letter ISO 639 language code.
+var isoCode = regexp.MustCompile(`^[a-zA-Z]{2,3}$`)
+
+// parseLanguages reads a list of languages (kk/ru/en by any name, other
+// languages by ISO code) separated by commas, semicolons or spaces.
 func parseLanguages(s string) ([]string, bool) {
 	out := []string{}
 	for _, p := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == '/' || r == ' ' }) {
 		l, ok := ParseLanguage(p)
+		if !ok && isoCode.MatchString(p) {
+			// volunteers speak more than the three service languages
+			l, ok = strings.ToLower(p), true
+		}
 		if !ok {
 			return nil, false
 		}

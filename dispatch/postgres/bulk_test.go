@@ -267,6 +267,28 @@ func TestImportVolunteersAndTeams(t *testing.T) {
 	if len(skills) != 1 || skills[0] != dispatch.SkillShovels || !vehicle {
 		t.Errorf("team skills=%v vehicle=%v, want [shovels] true", skills, vehicle)
 	}
+
+	// Exports import again unchanged, languages beyond kk/ru/en included.
+	if _, err := db.Pool().Exec(ctx, `UPDATE volunteers SET languages = '{kk,ru,ko}' WHERE full_name = 'Анна Ли'`); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []struct {
+		exp  dispatch.ExportKind
+		imp  dispatch.ImportKind
+		want dispatch.ImportCounts
+	}{
+		{dispatch.ExportVolunteers, dispatch.ImportVolunteers, dispatch.ImportCounts{Rows: 2, Unchanged: 2}},
+		{dispatch.ExportTeams, dispatch.ImportTeams, dispatch.ImportCounts{Rows: 1, Unchanged: 1}},
+	} {
+		exp, err := db.Export(ctx, importAdmin, k.exp, dispatch.ExportFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, rej := runImport(t, db, k.imp, &sheet.Table{Header: exp.Columns, Rows: exp.Rows}, nil, false)
+		if got != k.want {
+			t.Errorf("%s export re-imported=%+v, want %+v; rejects %+v", k.exp, got, k.want, rej)
+		}
+	}
 }
 
 // TestExportRoundTrip exports the care addresses as CSV and as XLSX and
