@@ -218,7 +218,29 @@ func (s *search) localSearch() {
 	}
 	s.lsOrder = order
 	s.localSearchOn(order, 50)
+	// SWAP* costs O(|A| |B|) per pair of routes: on every full local
+	// search when routes are short, on every 8th otherwise.
+	s.fullLS++
+	if useSwapStar && (len(order) <= 20*s.usedRoutes() || s.fullLS%8 == 1) {
+		for pass := 0; pass < 3 && s.swapStarPass(); pass++ {
+			s.localSearchOn(order, 50)
+		}
+	}
 }
+
+// usedRoutes counts the routes with jobs.
+func (s *search) usedRoutes() int {
+	n := 0
+	for v := range s.routes {
+		if len(s.routes[v].jobs) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// useSwapStar enables SWAP* (swapstar.go) in the full local search.
+var useSwapStar = true
 
 // localSearchOn runs up to maxPass passes of the local search over the
 // given jobs (in random order) and their neighbours.

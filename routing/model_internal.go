@@ -362,6 +362,7 @@ func compile(p *Problem, opt Options) (*model, error) {
 		}
 	}
 	m.compileNeighbours(opt.Neighbours)
+	m.profileScale()
 	for v := 0; v < m.nV; v++ {
 		if len(m.fixed[v]) == 0 {
 			continue
@@ -583,5 +584,40 @@ func (m *model) compileNeighbours(k int) {
 	m.scale = 1
 	if cnt > 0 && sum > 0 {
 		m.scale = sum / float64(cnt)
+	}
+}
+
+// profileScale sets m.scale, the typical short leg that the annealing
+// temperatures are relative to, to the mean nearest-neighbour travel time
+// over the vehicles' own profiles (weighted by vehicles): when most teams
+// walk, their legs are several times longer than by car, and a
+// temperature taken from Problem.Matrix alone would freeze their routes.
+func (m *model) profileScale() {
+	if len(m.prof) < 2 || m.nV == 0 || m.nJ < 2 {
+		return
+	}
+	mean := make([]float64, len(m.prof))
+	for k, d := range m.prof {
+		sum, cnt := 0.0, 0
+		for a := 0; a < m.nJ; a++ {
+			if len(m.neigh[a]) == 0 {
+				continue
+			}
+			x := d.t(m.jLoc[a], m.jLoc[m.neigh[a][0]])
+			if x < inf {
+				sum += x
+				cnt++
+			}
+		}
+		if cnt > 0 {
+			mean[k] = sum / float64(cnt)
+		}
+	}
+	sum := 0.0
+	for v := 0; v < m.nV; v++ {
+		sum += mean[m.vprof[v]]
+	}
+	if s := sum / float64(m.nV); s > 0 {
+		m.scale = s
 	}
 }

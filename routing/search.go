@@ -73,6 +73,7 @@ type search struct {
 	// of pool (the jobs of those routes and their unassigned jobs).
 	allowed []bool
 	pool    []int32
+	fullLS  int // full local searches so far
 }
 
 // mine reports whether the search may change route v.

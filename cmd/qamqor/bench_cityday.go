@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -57,6 +58,8 @@ func runBenchCityDay(ctx context.Context, args []string) error {
 	graph := fs.String("graph", "testdata/osm/astana_roads_approx.osm.pbf", "road network (.osm.pbf)")
 	bksFile := fs.String("bks", "", "CSV instance,vehicles,distance with reference cost_s values")
 	vroomOut := fs.String("vroom-out", "", "directory to write <instance>.json in VROOM's input format")
+	cpuProfile := fs.String("cpuprofile", "", "") // hidden: CPU profile of the solves
+	iters := fs.Int("iterations", 0, "search iterations per thread instead of a time limit (reproducible runs)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -93,6 +96,17 @@ func runBenchCityDay(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	w := bufio.NewWriter(os.Stdout)
 	defer w.Flush()
 	fmt.Fprintln(w, "instance,stops,teams,routes,cost_s,distance_km,seconds,unassigned,feasible,gap_pct")
@@ -105,7 +119,9 @@ func runBenchCityDay(ctx context.Context, args []string) error {
 	var all []row
 	for _, n := range sizes {
 		tl := *limit
-		if tl == 0 {
+		if *iters > 0 {
+			tl = 0
+		} else if tl == 0 {
 			tl = 5 * time.Second
 			if n > 800 {
 				tl = 10 * time.Second
@@ -123,7 +139,7 @@ func runBenchCityDay(ctx context.Context, args []string) error {
 					}
 				}
 				start := time.Now()
-				sol, err := routing.Solve(ctx, day.p, routing.Options{TimeLimit: tl, Seed: 1, Threads: *threads})
+				sol, err := routing.Solve(ctx, day.p, routing.Options{TimeLimit: tl, MaxIterations: *iters, Seed: 1, Threads: *threads})
 				if err != nil {
 					return fmt.Errorf("%s: %w", day.name, err)
 				}
