@@ -11,12 +11,14 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -76,6 +78,7 @@ func TestBrowserField(t *testing.T) {
 	t.Run("DispatcherMap", func(t *testing.T) { f.dispatcherMap(t, plan) })
 	t.Run("PhoneAndMinor", func(t *testing.T) { f.phoneAndMinor(t, plan) })
 	t.Run("Simulate", func(t *testing.T) { f.simulate(t, plan) })
+	t.Run("Accessibility", func(t *testing.T) { f.accessibility(t, plan) })
 
 	for _, tb := range br.tabs {
 		if errs := tb.errorsLogged(); len(errs) > 0 {
@@ -470,6 +473,10 @@ func (f *field) liveAlert(t *testing.T, p *dayPlan) {
 		t.Error("the alert bar is not in view")
 	}
 	tb.screenshot("alert", true)
+	// "a" takes the dispatcher to the newest alert from anywhere.
+	tb.run("focus the page", `document.activeElement && document.activeElement.blur()`)
+	tb.do("press a", 5*time.Second, chromedp.KeyEvent("a"))
+	tb.waitJS("focus on the alert", `document.activeElement && document.activeElement.closest("#alerts li[data-alert-id]")`, 5*time.Second)
 }
 
 // inView is a JavaScript test that the element matching sel is visible
@@ -606,6 +613,19 @@ func (f *field) dispatcherMap(t *testing.T, p *dayPlan) {
 		t.Errorf("layer control rows out of line: %q", bad)
 	}
 	tb.screenshot("dispatch-map", false)
+
+	// Keyboard shortcuts: ? lists them, ] and [ change the day.
+	tb.run("focus the page", `document.activeElement && document.activeElement.blur()`)
+	tb.do("press ?", 5*time.Second, chromedp.KeyEvent("?"))
+	tb.waitJS("shortcuts listed", `!document.getElementById("shortcuts").hidden && document.activeElement.id === "shortcuts-close"`, 5*time.Second)
+	tb.do("Escape", 5*time.Second, chromedp.KeyEvent(kb.Escape))
+	tb.waitJS("shortcuts closed", `document.getElementById("shortcuts").hidden`, 5*time.Second)
+	tb.run("focus the page", `document.activeElement && document.activeElement.blur()`)
+	tb.do("press ]", 5*time.Second, chromedp.KeyEvent("]"))
+	next, _ := time.Parse(time.DateOnly, p.day)
+	tb.waitJS("next day", fmt.Sprintf(`document.getElementById("f-day").value === %q`, next.AddDate(0, 0, 1).Format(time.DateOnly)), 5*time.Second)
+	tb.do("press [", 5*time.Second, chromedp.KeyEvent("["))
+	tb.waitJS("back to the day", fmt.Sprintf(`document.getElementById("f-day").value === %q`, p.day), 5*time.Second)
 }
 
 // colourNear reports whether two CSS rgb()/rgba() colours are within a few
@@ -752,4 +772,95 @@ func (f *field) simulate(t *testing.T, p *dayPlan) {
 		t.Errorf("no summary line:\n%s", out.String())
 	}
 	tb.waitJS("the alert bar shows the simulation's alerts", `!document.getElementById("alert-bar").hidden`, 10*time.Second)
+}
+
+// axePath is where scripts/browser.sh (run by `make test`) installs
+// axe-core; QAMQOR_AXE overrides it.
+func axePath() string {
+	if p := os.Getenv("QAMQOR_AXE"); p != "" {
+		return p
+	}
+	cache := os.Getenv("QAMQOR_CACHE")
+	if cache == "" {
+		if x := os.Getenv("XDG_CACHE_HOME"); x != "" {
+			cache = filepath.Join(x, "qamqor")
+		} else {
+			home, _ := os.UserHomeDir()
+			cache = filepath.Join(home, ".cache", "qamqor")
+		}
+	}
+	return filepath.Join(cache, "node_modules", "axe-core", "axe.min.js")
+}
+
+// axeViolation is one failed axe rule on a page.
+type axeViolation struct {
+	ID     string   `json:"id"`
+	Impact string   `json:"impact"`
+	Help   string   `json:"help"`
+	Nodes  []string `json:"nodes"`
+}
+
+// axe injects axe-core into the tab's page and returns the WCAG 2.1 A/AA
+// violations.
+func (tb *tab) axe(script string) []axeViolation {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, 60*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](script+";true")); err != nil {
+		tb.t.Fatalf("%s: inject axe-core: %v", tb.name, err)
+	}
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[[]axeViolation](`axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
+		.then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + " " + (n.failureSummary || "").split("\n").slice(1, 2).join(""))})))`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		tb.t.Fatalf("%s: run axe-core: %v", tb.name, err)
+	}
+	return v
+}
+
+// Accessibility: every page passes axe-core's WCAG 2.1 A and AA rules, for
+// each role that sees it, on a desktop and (the team page) on a phone.
+func (f *field) accessibility(t *testing.T, p *dayPlan) {
+	b, err := os.ReadFile(axePath())
+	if err != nil {
+		t.Fatalf("axe-core is not installed (run bash scripts/browser.sh, which `make test` does): %v", err)
+	}
+	script := string(b)
+	var request int64
+	if err := f.st.db.Pool().QueryRow(context.Background(), `SELECT min(id) FROM requests`).Scan(&request); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		user, pass, lang string
+		phone            bool
+		pages            []string
+	}{
+		{"", "", "kk", false, []string{"/login"}},
+		{"hotline", "hotline-demo", "kk", false, []string{"/", "/hotline", fmt.Sprintf("/requests/%d", request), "/nowhere"}},
+		{"dispatcher", "dispatcher-demo", "ru", false, []string{"/dispatch?day=" + p.day, "/reports"}},
+		{"admin", "admin-demo", "en", false, []string{"/registry"}},
+		{"lead1", "lead-demo", "kk", true, []string{"/team?day=" + p.day}},
+	} {
+		tb := f.newTab(t, "axe-"+cmpOr(c.user, "anonymous"))
+		tb.setLang(f.base, c.lang)
+		if c.phone {
+			tb.do("phone", 10*time.Second, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+		}
+		pages := c.pages
+		if c.user != "" {
+			// Every page of the role's menu, whoever added it.
+			for _, m := range tb.loginForm(f.base, c.user, c.pass) {
+				if !contains(pages, m) && !strings.HasPrefix(m, "/team") && !strings.HasPrefix(m, "/dispatch") {
+					pages = append(pages, m)
+				}
+			}
+		}
+		for _, page := range pages {
+			tb.do("open "+page, 30*time.Second, chromedp.Navigate(f.base+page))
+			tb.waitJS(page+" loaded", `document.readyState === "complete"`, 20*time.Second)
+			time.Sleep(1500 * time.Millisecond) // scripts fill the page
+			for _, v := range tb.axe(script) {
+				t.Errorf("%s %s (%s): axe %s [%s] %s: %s", c.user, page, c.lang, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, " | "))
+			}
+		}
+	}
 }

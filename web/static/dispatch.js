@@ -60,6 +60,19 @@
     "dispatch.alerts_bar": { kk: "Дабылдар", ru: "Тревоги", en: "Welfare alerts" },
     "dispatch.alert_show": { kk: "Көрсету", ru: "Показать", en: "Show" },
     "dispatch.close": { kk: "Жабу", ru: "Закрыть", en: "Close" },
+    "keys.title": { kk: "Пернетақта тіркесімдері", ru: "Горячие клавиши", en: "Keyboard shortcuts" },
+    "keys.alert": { kk: "Ең жаңа дабыл", ru: "Последняя тревога", en: "Newest welfare alert" },
+    "keys.queue": { kk: "Тағайындалмаған кезек", ru: "Нераспределённые заявки", en: "Unassigned queue" },
+    "keys.routes": { kk: "Бағыттар", ru: "Маршруты", en: "Routes" },
+    "keys.plan": { kk: "Күнді жоспарлау", ru: "Спланировать день", en: "Plan a day" },
+    "keys.campaign": { kk: "Науқан ашу", ru: "Открыть кампанию", en: "Open a campaign" },
+    "keys.day": { kk: "Күн", ru: "День", en: "Day" },
+    "keys.prev_next": { kk: "Алдыңғы / келесі күн", ru: "Предыдущий / следующий день", en: "Previous / next day" },
+    "keys.publish": { kk: "Таңдалған жобаларды жариялау", ru: "Опубликовать выбранные черновики", en: "Publish the selected drafts" },
+    "keys.map": { kk: "Карта (көрсеткілер жылжытады, + және − масштаб)", ru: "Карта (стрелки двигают, + и − масштаб)", en: "Map (arrows move, + and − zoom)" },
+    "keys.help": { kk: "Осы тізім", ru: "Этот список", en: "This list" },
+    "keys.close": { kk: "Жабу", ru: "Закрыть", en: "Close" },
+    "keys.hint": { kk: "пернетақта тіркесімдері", ru: "горячие клавиши", en: "keyboard shortcuts" },
     "dispatch.moved": { kk: "Аялдама жылжытылды.", ru: "Остановка перенесена.", en: "Stop moved." },
     "dispatch.if_moved": { kk: "Жылжытсаңыз:", ru: "Если перенести:", en: "If moved:" },
     "dispatch.over_shift": { kk: "ауысымнан {min} мин артық", ru: "на {min} мин позже конца смены", en: "{min} min past the shift" },
@@ -143,6 +156,18 @@
 
   // ---- helpers ----
 
+  // inkOn is black or white, whichever reads better on colour c (WCAG
+  // relative luminance; the darker ink above 0.18).
+  function inkOn(c) {
+    var h = c.replace("#", "");
+    if (h.length === 3) h = h.replace(/./g, "$&$&");
+    var lum = [0, 2, 4].map(function (i) {
+      var v = parseInt(h.substr(i, 2), 16) / 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    var L = 0.2126 * lum[0] + 0.7152 * lum[1] + 0.0722 * lum[2];
+    return L > 0.18 ? "#000" : "#fff";
+  }
   function safeColor(c) { return /^#[0-9a-fA-F]{3,8}$/.test(c || "") ? c : "#3366cc"; }
 
   function fmtTime(iso) {
@@ -398,6 +423,7 @@
   function teamIcon(tm) {
     var d = el("div", "team" + (tm.p.at_base ? " at-base" : ""), String(tm.p.name || "").slice(0, 2));
     d.style.background = safeColor(tm.p.color);
+    d.style.color = inkOn(safeColor(tm.p.color));
     return L.divIcon({ className: "team-icon", html: d, iconSize: [26, 26], iconAnchor: [13, 13] });
   }
 
@@ -1325,6 +1351,8 @@
     $("c-kind").addEventListener("change", campaignKindChanged);
     campaignKindChanged();
     document.addEventListener("qamqor:lang", rerender);
+    document.addEventListener("keydown", shortcut);
+    $("shortcuts-close").addEventListener("click", function () { toggleHelp(false); });
     window.addEventListener("online", function () { backoff = 1000; connect(); });
 
     legend();
@@ -1333,6 +1361,62 @@
     connect();
     // Without live updates (no hub) the page still shows the snapshot.
     setTimeout(function () { if (!S.ready && !S.loading) snapshot(); }, 3000);
+  }
+
+  // ---- keyboard ----
+
+  // shortcut handles the dispatcher's single-key shortcuts; typing in a
+  // field, or with Ctrl/Alt/Meta held, is never taken.
+  function shortcut(e) {
+    if (e.ctrlKey || e.altKey || e.metaKey || e.defaultPrevented) return;
+    var tag = (e.target && e.target.tagName) || "";
+    if (/^(INPUT|SELECT|TEXTAREA)$/.test(tag) || (e.target && e.target.isContentEditable)) {
+      if (e.key === "Escape") e.target.blur();
+      return;
+    }
+    var box = function (id, focus) {
+      var b = $(id);
+      b.open = true;
+      b.scrollIntoView({ block: "nearest" });
+      var f = focus ? b.querySelector(focus) : b.querySelector("summary");
+      if (f) f.focus();
+    };
+    var shiftDay = function (n) {
+      var d = new Date(day() + "T12:00:00Z");
+      d.setUTCDate(d.getUTCDate() + n);
+      $("f-day").value = d.toISOString().slice(0, 10);
+      changeDay();
+    };
+    switch (e.key) {
+      case "?": toggleHelp(); break;
+      case "Escape":
+        if (!$("shortcuts").hidden) toggleHelp(false);
+        else map.closePopup();
+        return;
+      case "a": {
+        var list = Object.keys(S.alerts).map(function (id) { return S.alerts[id].a; }).sort(function (x, y) { return y.id - x.id; });
+        if (list.length) showAlert(list[0]); else box("box-alerts");
+        break;
+      }
+      case "q": box("box-queue", "#queue .addr"); break;
+      case "r": box("box-routes", "#routes .name"); break;
+      case "p": box("box-plan", "#plan-day"); break;
+      case "c": box("box-campaign", "#c-kind"); break;
+      case "d": $("f-day").focus(); break;
+      case "[": shiftDay(-1); break;
+      case "]": shiftDay(1); break;
+      case "u": if (!$("publish").disabled) publish(); break;
+      case "m": map.getContainer().focus(); break;
+      default: return;
+    }
+    e.preventDefault();
+  }
+  var helpReturn = null;
+  function toggleHelp(show) {
+    var h = $("shortcuts");
+    show = show === undefined ? h.hidden : show;
+    if (show) { helpReturn = document.activeElement; h.hidden = false; $("shortcuts-close").focus(); }
+    else { h.hidden = true; if (helpReturn && helpReturn.focus) helpReturn.focus(); }
   }
 
   window.qamqorDispatch = {

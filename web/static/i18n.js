@@ -104,6 +104,8 @@
     "title.home": { kk: "Басты бет", ru: "Главная", en: "Home" },
     "title.login": { kk: "Кіру", ru: "Вход", en: "Log in" },
     "title.error": { kk: "Қате", ru: "Ошибка", en: "Error" },
+    "hotline.map_label": { kk: "Карта (міндетті емес)", ru: "Карта (необязательно)", en: "Map (optional)" },
+    "team.map_label": { kk: "Бағыт картасы", ru: "Карта маршрута", en: "Route map" },
     "request.status": { kk: "Күйі", ru: "Статус", en: "Status" },
     "request.created": { kk: "Жасалды", ru: "Создана", en: "Created" },
     "status.new": { kk: "Жаңа", ru: "Новая", en: "New" }
