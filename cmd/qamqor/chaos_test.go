@@ -481,3 +481,200 @@ func TestChaosDatabaseOutage(t *testing.T) {
 		t.Fatalf("websocket got %d events, want %d (missed or repeated some)", len(got), len(wantIDs))
 	}
 }
+
+type fieldStop struct {
+	ID        int64  `json:"id"`
+	RequestID int64  `json:"request_id"`
+	Status    string `json:"status"`
+}
+
+type fieldRoute struct {
+	ID     int64       `json:"id"`
+	Status string      `json:"status"`
+	Stops  []fieldStop `json:"stops"`
+}
+
+// planDay plans day and waits for the job; it returns the job's result.
+func planDay(t *testing.T, disp *client, day string, limit float64, during func(jobID int64)) map[string]any {
+	t.Helper()
+	var started struct {
+		JobID int64 `json:"job_id"`
+	}
+	disp.do("POST", "/api/plans", map[string]any{"day": day, "time_limit_s": limit}, nil, http.StatusAccepted, &started)
+	if during != nil {
+		during(started.JobID)
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		var j struct {
+			Status  string         `json:"status"`
+			Message string         `json:"message"`
+			Result  map[string]any `json:"result"`
+		}
+		disp.do("GET", fmt.Sprintf("/api/plans/%d", started.JobID), nil, nil, http.StatusOK, &j)
+		if j.Status == "done" {
+			return j.Result
+		}
+		if j.Status == "failed" || time.Now().After(deadline) {
+			t.Fatalf("plan job %d: %s (%s)", started.JobID, j.Status, j.Message)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// publishAll publishes the day's drafts and returns the live routes.
+func publishAll(t *testing.T, disp *client, day string) []fieldRoute {
+	t.Helper()
+	var drafts []fieldRoute
+	disp.do("GET", "/api/routes?day="+day+"&status=draft", nil, nil, http.StatusOK, &drafts)
+	var ids []int64
+	for _, r := range drafts {
+		ids = append(ids, r.ID)
+	}
+	disp.do("POST", "/api/routes/publish", map[string]any{"route_ids": ids}, nil, http.StatusOK, nil)
+	var live []fieldRoute
+	disp.do("GET", "/api/routes?day="+day+"&status=published", nil, nil, http.StatusOK, &live)
+	return live
+}
+
+// noRequestOnTwoRoutes checks the database: at most one stop to visit,
+// being visited or visited per request.
+func noRequestOnTwoRoutes(t *testing.T, st *stack) {
+	t.Helper()
+	var n int
+	if err := st.db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM (SELECT request_id FROM stops
+		WHERE status IN ('pending', 'arrived', 'done') GROUP BY request_id HAVING count(*) > 1) d`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Fatalf("%d requests are on two routes (or done and pending again)", n)
+	}
+}
+
+// TestChaosPlanWhileFieldMarksDone: a dispatcher re-plans the day while the
+// field marks stops of the live routes done. Nothing done is undone or
+// duplicated, and the plan's result lists those stops as kept.
+func TestChaosPlanWhileFieldMarksDone(t *testing.T) {
+	if testing.Short() {
+		t.Skip("chaos: needs PostGIS and builds the binary")
+	}
+	st := newStack(t)
+	inst := startInstance(t, st.bin, st.env)
+	disp := login(t, inst.url, "dispatcher", "dispatcher-demo")
+	field := login(t, inst.url, "dispatcher", "dispatcher-demo") // acting for the teams
+	day := tomorrow()
+	snowDay(t, disp, day)
+	planDay(t, disp, day, 2, nil)
+	live := publishAll(t, disp, day)
+	var marked []fieldStop
+	result := planDay(t, disp, day, 20, func(jobID int64) {
+		// Once the solver works from its snapshot, the field marks the
+		// first pending stop of each live route done.
+		deadline := time.Now().Add(30 * time.Second)
+		for disp.planJob(jobID).Progress < 30 {
+			if time.Now().After(deadline) {
+				t.Fatal("the plan never started solving")
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		for i, r := range live {
+			if len(r.Stops) == 0 || len(marked) == 3 {
+				continue
+			}
+			s := r.Stops[0]
+			field.do("POST", fmt.Sprintf("/api/stops/%d/status", s.ID), map[string]any{"status": "done"},
+				map[string]string{"Idempotency-Key": fmt.Sprintf("field-done-%d", i)}, http.StatusOK, nil)
+			marked = append(marked, s)
+		}
+		if j := disp.planJob(jobID); j.Status != "running" {
+			t.Fatalf("the plan finished before the field acted (%+v); the test proves nothing", j)
+		}
+	})
+	if len(marked) == 0 {
+		t.Fatal("no stop marked done")
+	}
+	noRequestOnTwoRoutes(t, st)
+	for _, s := range marked {
+		var status string
+		if err := st.db.Pool().QueryRow(context.Background(), `SELECT status FROM stops WHERE id = $1`, s.ID).Scan(&status); err != nil {
+			t.Fatal(err)
+		}
+		if status != "done" {
+			t.Errorf("stop %d marked done during the plan is now %s", s.ID, status)
+		}
+	}
+	kept, _ := result["kept"].([]any)
+	keptReq := map[int64]bool{}
+	for _, k := range kept {
+		if m, ok := k.(map[string]any); ok {
+			if id, ok := m["request_id"].(float64); ok {
+				keptReq[int64(id)] = true
+			}
+		}
+	}
+	for _, s := range marked {
+		if !keptReq[s.RequestID] {
+			t.Errorf("plan result does not list request %d (done during planning) as kept: %v", s.RequestID, kept)
+		}
+	}
+}
+
+// TestChaosCancelOnStartedRoute: a request is cancelled while its stop is
+// on a started route. The stop leaves the route, the team finishes the
+// rest, and the route finishes without force.
+func TestChaosCancelOnStartedRoute(t *testing.T) {
+	if testing.Short() {
+		t.Skip("chaos: needs PostGIS and builds the binary")
+	}
+	st := newStack(t)
+	inst := startInstance(t, st.bin, st.env)
+	disp := login(t, inst.url, "dispatcher", "dispatcher-demo")
+	day := tomorrow()
+	snowDay(t, disp, day)
+	planDay(t, disp, day, 2, nil)
+	var route fieldRoute
+	for _, r := range publishAll(t, disp, day) {
+		if len(r.Stops) >= 3 {
+			route = r
+			break
+		}
+	}
+	if route.ID == 0 {
+		t.Fatal("no route with 3 stops")
+	}
+	key := 0
+	mark := func(s fieldStop, status string) {
+		key++
+		disp.do("POST", fmt.Sprintf("/api/stops/%d/status", s.ID), map[string]any{"status": status},
+			map[string]string{"Idempotency-Key": fmt.Sprintf("cancel-%d", key)}, http.StatusOK, nil)
+	}
+	mark(route.Stops[0], "done") // starts the route
+	cancelled := route.Stops[1]
+	disp.do("POST", fmt.Sprintf("/api/requests/%d/status", cancelled.RequestID), map[string]any{"status": "cancelled"}, nil, http.StatusOK, nil)
+	var now fieldRoute
+	disp.do("GET", fmt.Sprintf("/api/routes/%d", route.ID), nil, nil, http.StatusOK, &now)
+	for _, s := range now.Stops {
+		if s.ID == cancelled.ID {
+			t.Fatalf("the cancelled request's stop is still on the route: %+v", s)
+		}
+		if s.Status == "pending" {
+			mark(s, "done")
+		}
+	}
+	var fin struct {
+		Route struct {
+			Status string `json:"status"`
+		} `json:"route"`
+	}
+	disp.do("POST", fmt.Sprintf("/api/routes/%d/finish", route.ID), map[string]any{}, map[string]string{"Idempotency-Key": "cancel-finish"}, http.StatusOK, &fin)
+	if fin.Route.Status != "finished" {
+		t.Fatalf("route status=%s, want finished", fin.Route.Status)
+	}
+	var req struct {
+		Status string `json:"status"`
+	}
+	disp.do("GET", fmt.Sprintf("/api/requests/%d", cancelled.RequestID), nil, nil, http.StatusOK, &req)
+	if req.Status != "cancelled" {
+		t.Fatalf("cancelled request is %s", req.Status)
+	}
+}
