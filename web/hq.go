@@ -235,12 +235,34 @@ func hqPDF(w *bytes.Buffer, rep *dispatch.HQReport, lang string) error {
 	table := func(title string, rows []dispatch.HQRow, bold bool) {
 		pdf.SetFont(fonts.Family, "B", 11)
 		pdf.CellFormat(0, 8, title, "", 1, "L", false, 0, "")
+		// Header cells wrap their text: the Kazakh and Russian labels are
+		// long.
 		pdf.SetFont(fonts.Family, "B", 8)
 		pdf.SetFillColor(230, 236, 245)
+		lines := make([][]string, len(header))
+		n := 1
 		for i, h := range header {
-			pdf.CellFormat(widths[i], 9, h, "1", 0, "C", true, 0, "")
+			lines[i] = pdf.SplitText(h, widths[i]-2)
+			n = max(n, len(lines[i]))
 		}
-		pdf.Ln(-1)
+		const lh = 3.6
+		height := float64(n)*lh + 2
+		x, y := pdf.GetXY()
+		if y+height+7 > 195 {
+			pdf.AddPage()
+			x, y = pdf.GetXY()
+		}
+		for i := range header {
+			pdf.Rect(x, y, widths[i], height, "FD")
+			top := y + (height-float64(len(lines[i]))*lh)/2
+			for j, line := range lines[i] {
+				pdf.SetXY(x, top+float64(j)*lh)
+				pdf.CellFormat(widths[i], lh, line, "", 0, "C", false, 0, "")
+			}
+			x += widths[i]
+		}
+		left, _, _, _ := pdf.GetMargins()
+		pdf.SetXY(left, y+height)
 		pdf.SetFont(fonts.Family, "", 9)
 		if bold {
 			pdf.SetFont(fonts.Family, "B", 9)

@@ -88,6 +88,7 @@ func runServe(ctx context.Context, args []string) error {
 		Reports:      db,
 		Imports:      db,
 		Exports:      db,
+		HQ:           db,
 		Map:          db,
 		TwoFactor:    db,
 		Audit:        db,
