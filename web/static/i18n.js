@@ -36,6 +36,7 @@
     "login.username": { kk: "Пайдаланушы аты", ru: "Имя пользователя", en: "Username" },
     "login.password": { kk: "Құпиясөз", ru: "Пароль", en: "Password" },
     "login.submit": { kk: "Кіру", ru: "Войти", en: "Log in" },
+    "login.signup": { kk: "Волонтёр болғыңыз келе ме? Өтінім қалдырыңыз", ru: "Хотите стать волонтёром? Оставьте заявку", en: "Want to volunteer? Apply here" },
     "login.failed": { kk: "Пайдаланушы аты немесе құпиясөз қате.", ru: "Неверное имя пользователя или пароль.", en: "Wrong username or password." },
     "login.missing": { kk: "Пайдаланушы аты мен құпиясөзді енгізіңіз.", ru: "Введите имя пользователя и пароль.", en: "Enter your username and password." },
     "twofa.codes.title": { kk: "Қалпына келтіру кодтары", ru: "Коды восстановления", en: "Recovery codes" },
