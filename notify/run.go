@@ -15,11 +15,6 @@ import (
 const (
 	producePeriod = time.Second      // how often new events are turned into messages
 	checkPeriod   = 30 * time.Second // how often alerts and reminders are checked
-	idleWait      = 500 * time.Millisecond
-	// sendTimeout bounds one send. A send runs to its end even when the
-	// server is stopping, so a message Telegram accepted is recorded as
-	// sent rather than sent again after the restart.
-	sendTimeout = 20 * time.Second
 	// DefaultPerSecond is the Bot API's limit for one bot (about 30
 	// messages a second across chats).
 	DefaultPerSecond = 30
@@ -29,8 +24,9 @@ const (
 
 // Telegram runs the Telegram side of notifications: it turns committed
 // events (and the clock: escalated alerts, morning reminders) into outbox
-// messages, sends them at most PerSecond a second with retries, and polls
-// getUpdates for "/start CODE" to link chats.
+// messages, each with a queued telegram_send job (dispatch/postgres,
+// River) that Sender sends with retries, and polls getUpdates for
+// "/start CODE" to link chats.
 type Telegram struct {
 	Bot    *Bot
 	DB     *postgres.DB
@@ -43,14 +39,13 @@ type Telegram struct {
 	PollTimeout time.Duration
 }
 
-// Run runs the loops until ctx is cancelled. A message being sent when ctx
-// ends is finished (and recorded) first.
+// Run runs the loops until ctx is cancelled.
 func (t *Telegram) Run(ctx context.Context) {
 	if t.Logger == nil {
 		t.Logger = slog.Default()
 	}
 	var wg sync.WaitGroup
-	for _, loop := range []func(context.Context){t.produce, t.send, t.poll} {
+	for _, loop := range []func(context.Context){t.produce, t.poll} {
 		wg.Add(1)
 		go func() { defer wg.Done(); loop(ctx) }()
 	}
@@ -156,56 +151,45 @@ func (t *Telegram) produce(ctx context.Context) {
 	runConsumer(ctx, c, t.Logger, func(ctx context.Context) error { return t.DB.EnqueueTelegramChecks(ctx, t.Config) })
 }
 
-// backoff is the wait before attempt n+1 after n failures: 5 s doubling,
-// at most an hour.
-func backoff(attempts int) time.Duration {
-	d := 5 * time.Second << min(attempts, 10)
-	return min(d, time.Hour)
-}
-
-func (t *Telegram) send(ctx context.Context) {
+// Sender returns what the queue's telegram_send jobs call to send one
+// message: at most PerSecond sends a second from this process (the Bot
+// API's limit is about 30 a second per bot), then sendMessage. A 429's
+// retry_after comes back as RetryAfter; 400 and 403 are permanent.
+func (t *Telegram) Sender() func(ctx context.Context, m postgres.OutboxMessage) postgres.SendOutcome {
 	per := t.PerSecond
 	if per <= 0 {
 		per = DefaultPerSecond
 	}
-	limit := time.NewTicker(time.Second / time.Duration(per))
-	defer limit.Stop()
-	for {
+	var mu sync.Mutex
+	next := time.Now()
+	return func(ctx context.Context, m postgres.OutboxMessage) postgres.SendOutcome {
+		mu.Lock()
+		now := time.Now()
+		at := next
+		if at.Before(now) {
+			at = now
+		}
+		next = at.Add(time.Second / time.Duration(per))
+		mu.Unlock()
 		select {
+		case <-time.After(at.Sub(now)):
 		case <-ctx.Done():
-			return
-		case <-limit.C:
+			return postgres.SendOutcome{Err: ctx.Err()}
 		}
-		// The send and its record run to their end even when ctx is
-		// cancelled now (see sendTimeout).
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
-		found, err := t.DB.SendNextTelegram(sctx, func(sctx context.Context, m postgres.OutboxMessage) postgres.SendOutcome {
-			id, err := t.Bot.SendMessage(sctx, m.ChatID, m.Text)
-			if err == nil {
-				return postgres.SendOutcome{MessageID: id}
-			}
-			out := postgres.SendOutcome{Err: err, RetryAfter: backoff(m.Attempts)}
-			var ae *APIError
-			if errors.As(err, &ae) {
-				out.Permanent = ae.Permanent()
-				if ae.RetryAfter > 0 {
-					out.RetryAfter = time.Duration(ae.RetryAfter) * time.Second
-				}
-			}
+		id, err := t.Bot.SendMessage(ctx, m.ChatID, m.Text)
+		if err == nil {
+			return postgres.SendOutcome{MessageID: id}
+		}
+		out := postgres.SendOutcome{Err: err}
+		var ae *APIError
+		if errors.As(err, &ae) {
+			out.Permanent = ae.Permanent()
+			out.RetryAfter = time.Duration(ae.RetryAfter) * time.Second
+		}
+		if t.Logger != nil {
 			t.Logger.Warn("telegram send failed", "message", m.ID, "attempt", m.Attempts+1, "err", err)
-			return out
-		})
-		cancel()
-		if err != nil && ctx.Err() == nil {
-			t.Logger.Warn("telegram outbox", "err", err)
 		}
-		if !found || err != nil {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(idleWait):
-			}
-		}
+		return out
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/qamqor/qamqor/dispatch"
@@ -18,8 +17,19 @@ import (
 // webhookTimeout bounds one delivery attempt.
 const webhookTimeout = 10 * time.Second
 
+// defaultWebhookClient follows no redirects: a subscription names its URL.
+var defaultWebhookClient = &http.Client{Timeout: webhookTimeout,
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+func (w *Webhooks) log() *slog.Logger {
+	if w.Logger == nil {
+		return slog.Default()
+	}
+	return w.Logger
+}
+
 // Webhooks delivers committed events to the subscribed URLs, signed by
-// the Standard Webhooks scheme, from the durable delivery outbox.
+// the Standard Webhooks scheme, through the durable delivery outbox.
 type Webhooks struct {
 	DB     *postgres.DB
 	HTTP   *http.Client
@@ -28,53 +38,31 @@ type Webhooks struct {
 	Now func() time.Time
 }
 
-// Run turns events into deliveries and sends them until ctx is cancelled;
-// an attempt under way is finished and logged first.
+// Run turns committed events into deliveries (each with a queued
+// webhook_deliver job that calls Deliver) until ctx is cancelled.
 func (w *Webhooks) Run(ctx context.Context) {
 	if w.Logger == nil {
 		w.Logger = slog.Default()
 	}
-	if w.HTTP == nil {
-		w.HTTP = &http.Client{Timeout: webhookTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	}
-	if w.Now == nil {
-		w.Now = time.Now
-	}
 	c := &consumer{db: w.DB, name: "webhook", handle: func(ctx context.Context, from, upTo int64, evs []dispatch.Event) (bool, error) {
 		return w.DB.EnqueueWebhookEvents(ctx, from, upTo, evs)
 	}}
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); runConsumer(ctx, c, w.Logger, nil) }()
-	go func() { defer wg.Done(); w.send(ctx) }()
-	wg.Wait()
+	runConsumer(ctx, c, w.Logger, nil)
 }
 
-func (w *Webhooks) send(ctx context.Context) {
-	for {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*webhookTimeout)
-		found, err := w.DB.DeliverNextWebhook(sctx, w.deliver)
-		cancel()
-		if err != nil && ctx.Err() == nil {
-			w.Logger.Warn("webhook outbox", "err", err)
-		}
-		if ctx.Err() != nil {
-			return
-		}
-		if !found || err != nil {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(idleWait):
-			}
-		}
-	}
-}
-
-// deliver POSTs one delivery with the Standard Webhooks headers.
-func (w *Webhooks) deliver(ctx context.Context, m postgres.WebhookMessage) postgres.WebhookOutcome {
+// Deliver POSTs one delivery with the Standard Webhooks headers; the
+// queue's webhook_deliver jobs call it.
+func (w *Webhooks) Deliver(ctx context.Context, m postgres.WebhookMessage) postgres.WebhookOutcome {
 	start := time.Now()
-	ts := w.Now()
+	now := w.Now
+	if now == nil {
+		now = time.Now
+	}
+	ts := now()
+	client := w.HTTP
+	if client == nil {
+		client = defaultWebhookClient
+	}
 	sig, err := dispatch.SignWebhook(m.Secret, m.MsgID, ts, m.Body)
 	if err != nil {
 		return postgres.WebhookOutcome{Err: err}
@@ -88,11 +76,11 @@ func (w *Webhooks) deliver(ctx context.Context, m postgres.WebhookMessage) postg
 	req.Header.Set("webhook-id", m.MsgID)
 	req.Header.Set("webhook-timestamp", strconv.FormatInt(ts.Unix(), 10))
 	req.Header.Set("webhook-signature", sig)
-	res, err := w.HTTP.Do(req)
+	res, err := client.Do(req)
 	out := postgres.WebhookOutcome{Duration: time.Since(start)}
 	if err != nil {
 		out.Err = err
-		w.Logger.Info("webhook delivery failed", "webhook", m.WebhookID, "msg", m.MsgID, "attempt", m.Attempts+1, "err", err)
+		w.log().Info("webhook delivery failed", "webhook", m.WebhookID, "msg", m.MsgID, "attempt", m.Attempts+1, "err", err)
 		return out
 	}
 	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
@@ -100,7 +88,7 @@ func (w *Webhooks) deliver(ctx context.Context, m postgres.WebhookMessage) postg
 	out.Status = res.StatusCode
 	if res.StatusCode < 200 || res.StatusCode > 299 {
 		out.Err = fmt.Errorf("HTTP %d", res.StatusCode)
-		w.Logger.Info("webhook delivery refused", "webhook", m.WebhookID, "msg", m.MsgID, "attempt", m.Attempts+1, "status", res.StatusCode)
+		w.log().Info("webhook delivery refused", "webhook", m.WebhookID, "msg", m.MsgID, "attempt", m.Attempts+1, "status", res.StatusCode)
 	}
 	return out
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/qamqor/qamqor/dispatch"
 	"github.com/qamqor/qamqor/dispatch/postgres"
+	"github.com/qamqor/qamqor/notify"
 	"github.com/qamqor/qamqor/web"
 )
 
@@ -64,6 +65,8 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	tg := newTelegram(tcfg, cfg.PublicURL, db, logger)
+	hooks := &notify.Webhooks{DB: db, Logger: logger}
 	metrics := newMetrics(cfg, db)
 	srv, err := web.NewServer(web.Config{
 		Addr:           cfg.Addr,
@@ -103,7 +106,7 @@ func runServe(ctx context.Context, args []string) error {
 		Unavailable:  postgres.IsUnavailable,
 		Logger:       logger,
 		Metrics:      metrics,
-		Telegram:     telegramStore(tcfg, db),
+		Telegram:     telegramStore(tg, db),
 		Webhooks:     db,
 	})
 	if err != nil {
@@ -117,7 +120,8 @@ func runServe(ctx context.Context, args []string) error {
 	// database. On SIGTERM they drain alongside HTTP: running jobs get
 	// ShutdownTimeout to finish, then are cancelled and handed back to the
 	// queue (another instance, or this one after its restart, runs them).
-	jobs, err := db.StartJobs(ctx, postgres.JobsConfig{Planner: planner, PlanWorkers: cfg.PlanWorkers, Logger: logger})
+	jobs, err := db.StartJobs(ctx, postgres.JobsConfig{Planner: planner, PlanWorkers: cfg.PlanWorkers, Logger: logger,
+		TelegramSend: telegramSender(tg), WebhookSend: hooks.Deliver})
 	if err != nil {
 		ln.Close()
 		return err
@@ -144,14 +148,11 @@ func runServe(ctx context.Context, args []string) error {
 			}
 		}()
 	}
-	telegramDone := startTelegram(ctx, tcfg, cfg.PublicURL, db, logger)
-	webhooksDone := startWebhooks(ctx, db, logger)
+	notifyDone := startNotify(ctx, tg, hooks)
 	defer func() {
-		for _, done := range []<-chan struct{}{telegramDone, webhooksDone} {
-			select {
-			case <-done:
-			case <-time.After(30 * time.Second):
-			}
+		select {
+		case <-notifyDone:
+		case <-time.After(30 * time.Second):
 		}
 	}()
 	fmt.Printf("Qamqor is running at %s\n", listenURL(ln.Addr()))

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/qamqor/qamqor/dispatch"
@@ -45,43 +46,56 @@ func loadTelegramConfig() (TelegramConfig, error) {
 	return c, nil
 }
 
-// startTelegram runs the Telegram loops when a token is set and returns a
-// channel closed when they have stopped (after ctx ends and the message
-// in flight is recorded). Without a token it says once that the feature
-// is off and returns a closed channel.
-func startTelegram(ctx context.Context, tc TelegramConfig, publicURL string, db *postgres.DB, logger *slog.Logger) <-chan struct{} {
-	done := make(chan struct{})
+// newTelegram builds the Telegram side when a token is set; without one it
+// says once that the feature is off and returns nil.
+func newTelegram(tc TelegramConfig, publicURL string, db *postgres.DB, logger *slog.Logger) *notify.Telegram {
 	if tc.Token == "" {
 		fmt.Println("Telegram notifications are off (set QAMQOR_TELEGRAM_TOKEN to turn them on)")
-		close(done)
-		return done
+		return nil
 	}
-	t := &notify.Telegram{
+	fmt.Printf("Telegram notifications are on (alerts after %s, reminder at %s)\n", tc.AlertAfter, tc.ReminderAt)
+	return &notify.Telegram{
 		Bot: &notify.Bot{API: tc.API, Token: tc.Token, HTTP: &http.Client{Timeout: notify.DefaultPollTimeout + 10*time.Second}},
 		DB:  db,
 		Config: postgres.TelegramConfig{PublicURL: strings.TrimRight(publicURL, "/"),
 			AlertAfter: tc.AlertAfter, ReminderAt: tc.ReminderAt},
 		Logger: logger,
 	}
-	fmt.Printf("Telegram notifications are on (alerts after %s, reminder at %s)\n", tc.AlertAfter, tc.ReminderAt)
-	go func() { defer close(done); t.Run(ctx) }()
+}
+
+// telegramSender is what the queue's telegram_send jobs call; nil when
+// Telegram is off (the kind is then not worked here).
+func telegramSender(t *notify.Telegram) func(ctx context.Context, m postgres.OutboxMessage) postgres.SendOutcome {
+	if t == nil {
+		return nil
+	}
+	return t.Sender()
+}
+
+// startNotify runs the loops that turn events into Telegram messages (when
+// on) and webhook deliveries, and polls the bot; the channel closes when
+// they have stopped.
+func startNotify(ctx context.Context, t *notify.Telegram, w *notify.Webhooks) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var wg sync.WaitGroup
+		if t != nil {
+			wg.Add(1)
+			go func() { defer wg.Done(); t.Run(ctx) }()
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); w.Run(ctx) }()
+		wg.Wait()
+	}()
 	return done
 }
 
 // telegramStore is the store of Telegram links for the web server, nil
 // when Telegram is off (the link API then answers 503).
-func telegramStore(tc TelegramConfig, db *postgres.DB) dispatch.TelegramStore {
-	if tc.Token == "" {
+func telegramStore(t *notify.Telegram, db *postgres.DB) dispatch.TelegramStore {
+	if t == nil {
 		return nil
 	}
 	return db
-}
-
-// startWebhooks runs the webhook deliveries (cheap when nobody subscribed)
-// and returns a channel closed when they have stopped.
-func startWebhooks(ctx context.Context, db *postgres.DB, logger *slog.Logger) <-chan struct{} {
-	done := make(chan struct{})
-	w := &notify.Webhooks{DB: db, Logger: logger}
-	go func() { defer close(done); w.Run(ctx) }()
-	return done
 }

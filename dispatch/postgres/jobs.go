@@ -91,6 +91,11 @@ type JobsConfig struct {
 	Workers, PlanWorkers int
 	// Logger gets job failures; nil means slog.Default().
 	Logger *slog.Logger
+	// TelegramSend sends one Telegram message (telegram_job.go); nil when
+	// the bot is off. WebhookSend posts one webhook delivery
+	// (webhook_job.go); nil leaves deliveries to other instances.
+	TelegramSend func(ctx context.Context, m OutboxMessage) SendOutcome
+	WebhookSend  func(ctx context.Context, m WebhookMessage) WebhookOutcome
 }
 
 // jobKind registers one kind's worker (and, for recurring work, its periodic

@@ -78,15 +78,21 @@ func (db *DB) LinkTelegramChat(ctx context.Context, code string, chatID int64) e
 		} else if err != nil {
 			return fmt.Errorf("link telegram chat: %w", err)
 		}
-		return enqueueTelegram(ctx, tx, fmt.Sprintf("linked:%d:%d:%d", userID, chatID, db.Now().UnixNano()), chatID, dispatch.LinkedNotice(lang))
+		return db.enqueueTelegram(ctx, tx, fmt.Sprintf("linked:%d:%d:%d", userID, chatID, db.Now().UnixNano()), chatID, dispatch.LinkedNotice(lang))
 	})
 }
 
-func enqueueTelegram(ctx context.Context, tx pgx.Tx, key string, chatID int64, text string) error {
-	_, err := tx.Exec(ctx, `INSERT INTO telegram_outbox (dedup_key, chat_id, text) VALUES ($1, $2, $3) ON CONFLICT (dedup_key) DO NOTHING`,
-		key, chatID, text)
-	if err != nil {
+func (db *DB) enqueueTelegram(ctx context.Context, tx pgx.Tx, key string, chatID int64, text string) error {
+	var id int64
+	err := tx.QueryRow(ctx, `INSERT INTO telegram_outbox (dedup_key, chat_id, text) VALUES ($1, $2, $3)
+		ON CONFLICT (dedup_key) DO NOTHING RETURNING id`, key, chatID, text).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil // queued before
+	} else if err != nil {
 		return fmt.Errorf("enqueue telegram key=%s: %w", key, err)
+	}
+	if _, err := db.insertJob(ctx, tx, TelegramSendArgs{OutboxID: id}, nil); err != nil {
+		return fmt.Errorf("queue telegram send id=%d: %w", id, err)
 	}
 	return nil
 }
@@ -225,7 +231,7 @@ func (db *DB) EnqueueTelegramEvents(ctx context.Context, from, upTo int64, evs [
 					text = dispatch.PlanFailedNotice(r.lang, e.EntityID, p.Message)
 				}
 				key := fmt.Sprintf("event:%d:%d", e.ID, r.chatID)
-				if err := enqueueTelegram(ctx, tx, key, r.chatID, text); err != nil {
+				if err := db.enqueueTelegram(ctx, tx, key, r.chatID, text); err != nil {
 					return err
 				}
 			}
@@ -279,7 +285,7 @@ func (db *DB) EnqueueTelegramChecks(ctx context.Context, cfg TelegramConfig) err
 					street := dispatch.StreetOnly(a.address)
 					for _, r := range rs {
 						text := dispatch.AlertNotice(r.lang, a.id, a.team, street, int(now.Sub(a.at).Minutes()), pageURL(cfg, "/dispatch"))
-						if err := enqueueTelegram(ctx, tx, fmt.Sprintf("alert:%d:%d", a.id, r.chatID), r.chatID, text); err != nil {
+						if err := db.enqueueTelegram(ctx, tx, fmt.Sprintf("alert:%d:%d", a.id, r.chatID), r.chatID, text); err != nil {
 							return err
 						}
 					}
@@ -317,7 +323,7 @@ func (db *DB) EnqueueTelegramChecks(ctx context.Context, cfg TelegramConfig) err
 			}
 			for _, r := range rs {
 				text := dispatch.RouteNotice(r.lang, route, today, pageURL(cfg, "/team"), true)
-				if err := enqueueTelegram(ctx, tx, "reminder:"+strconv.FormatInt(x.id, 10)+":"+today+":"+strconv.FormatInt(r.chatID, 10), r.chatID, text); err != nil {
+				if err := db.enqueueTelegram(ctx, tx, "reminder:"+strconv.FormatInt(x.id, 10)+":"+today+":"+strconv.FormatInt(r.chatID, 10), r.chatID, text); err != nil {
 					return err
 				}
 			}
@@ -350,25 +356,25 @@ type SendOutcome struct {
 // failed.
 const MaxTelegramAttempts = 10
 
-// SendNextTelegram sends the oldest due message: it locks the row (other
-// instances skip it), calls send and records the outcome in the same
-// transaction, so a message is marked sent exactly when Telegram took it.
-// It reports false when nothing is due.
-func (db *DB) SendNextTelegram(ctx context.Context, send func(ctx context.Context, m OutboxMessage) SendOutcome) (bool, error) {
+// sendTelegram sends outbox message id under its row lock and records the
+// outcome in the same transaction, so it is marked sent exactly when
+// Telegram took it; a message already sent or given up is left alone (a
+// job may run twice). It returns the outcome of the send, zero when there
+// was nothing to send.
+func (db *DB) sendTelegram(ctx context.Context, id int64, lastAttempt bool, send func(ctx context.Context, m OutboxMessage) SendOutcome) (SendOutcome, error) {
 	// Not db.inTx: its retry on deadlock would send a second time.
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
-		return false, fmt.Errorf("begin: %w", err)
+		return SendOutcome{}, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback(ctx)
 	var m OutboxMessage
 	err = tx.QueryRow(ctx, `SELECT id, chat_id, text, attempts FROM telegram_outbox
-		WHERE sent_at IS NULL AND failed_at IS NULL AND next_at <= $1
-		ORDER BY next_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`, db.Now()).Scan(&m.ID, &m.ChatID, &m.Text, &m.Attempts)
+		WHERE id = $1 AND sent_at IS NULL AND failed_at IS NULL FOR UPDATE`, id).Scan(&m.ID, &m.ChatID, &m.Text, &m.Attempts)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
+		return SendOutcome{}, nil
 	} else if err != nil {
-		return false, fmt.Errorf("claim telegram message: %w", err)
+		return SendOutcome{}, fmt.Errorf("lock telegram message id=%d: %w", id, err)
 	}
 	out := send(ctx, m)
 	now := db.Now()
@@ -376,16 +382,16 @@ func (db *DB) SendNextTelegram(ctx context.Context, send func(ctx context.Contex
 		_, err = tx.Exec(ctx, `UPDATE telegram_outbox SET sent_at = $2, message_id = $3, attempts = attempts + 1 WHERE id = $1`, m.ID, now, out.MessageID)
 	} else {
 		var failed *time.Time
-		if out.Permanent || m.Attempts+1 >= MaxTelegramAttempts {
+		if out.Permanent || lastAttempt {
 			failed = &now
 		}
 		_, err = tx.Exec(ctx, `UPDATE telegram_outbox SET attempts = attempts + 1, last_error = $2, next_at = $3, failed_at = $4 WHERE id = $1`,
 			m.ID, out.Err.Error(), now.Add(out.RetryAfter), failed)
 	}
 	if err != nil {
-		return true, fmt.Errorf("record telegram send id=%d: %w", m.ID, err)
+		return out, fmt.Errorf("record telegram send id=%d: %w", m.ID, err)
 	}
-	return true, tx.Commit(ctx)
+	return out, tx.Commit(ctx)
 }
 
 // TelegramOffset returns the getUpdates offset.

@@ -135,12 +135,18 @@ func (db *DB) EnqueueWebhookEvents(ctx context.Context, from, upTo int64, evs []
 				if err != nil {
 					return fmt.Errorf("marshal webhook body event=%d: %w", e.ID, err)
 				}
-				tag, err := tx.Exec(ctx, `INSERT INTO webhook_deliveries (webhook_id, msg_id, event_type, body) VALUES ($1, $2, $3, $4)
-					ON CONFLICT (webhook_id, msg_id) DO NOTHING`, h.ID, "msg_"+strconv.FormatInt(e.ID, 10), typ, string(body))
-				if err != nil {
+				var did int64
+				err = tx.QueryRow(ctx, `INSERT INTO webhook_deliveries (webhook_id, msg_id, event_type, body) VALUES ($1, $2, $3, $4)
+					ON CONFLICT (webhook_id, msg_id) DO NOTHING RETURNING id`, h.ID, "msg_"+strconv.FormatInt(e.ID, 10), typ, string(body)).Scan(&did)
+				if errors.Is(err, pgx.ErrNoRows) {
+					continue // queued before
+				} else if err != nil {
 					return fmt.Errorf("enqueue webhook=%d event=%d: %w", h.ID, e.ID, err)
 				}
-				if careID != nil && tag.RowsAffected() == 1 {
+				if _, err := db.insertJob(ctx, tx, WebhookDeliverArgs{DeliveryID: did}, nil); err != nil {
+					return fmt.Errorf("queue webhook delivery id=%d: %w", did, err)
+				}
+				if careID != nil {
 					if err := audit(ctx, tx, nil, dispatch.AuditRead, *careID, fmt.Sprintf("sent to trusted webhook %d (%s)", h.ID, typ)); err != nil {
 						return err
 					}
@@ -184,32 +190,45 @@ var webhookRetry = []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.M
 // WebhookRetrySchedule returns the retry waits (for the README and tests).
 func WebhookRetrySchedule() []time.Duration { return append([]time.Duration(nil), webhookRetry...) }
 
-// DeliverNextWebhook sends the oldest due delivery under its row lock and
-// records the attempt in the same transaction. A 2xx answer delivers it;
-// anything else is retried on webhookRetry, then marked failed. It
-// reports false when nothing is due.
-func (db *DB) DeliverNextWebhook(ctx context.Context, send func(ctx context.Context, m WebhookMessage) WebhookOutcome) (bool, error) {
+// deliverWebhook sends delivery id under its row lock and records the
+// attempt in the same transaction: a 2xx answer delivers it; anything else
+// is logged with the time of the next try (webhookRetry), or marked failed
+// on the last attempt. A delivery already done, failed, or of a disabled
+// subscription is not sent (a job may run twice). It reports whether the
+// attempt failed, so the queue retries it.
+func (db *DB) deliverWebhook(ctx context.Context, id int64, attempt int, lastAttempt bool, send func(ctx context.Context, m WebhookMessage) WebhookOutcome) (failed error, err error) {
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
-		return false, fmt.Errorf("begin: %w", err)
+		return nil, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback(ctx)
 	var m WebhookMessage
-	err = tx.QueryRow(ctx, `SELECT d.id, d.webhook_id, w.url, w.secret, d.msg_id, d.body, d.attempts
+	var active bool
+	err = tx.QueryRow(ctx, `SELECT d.id, d.webhook_id, w.url, w.secret, d.msg_id, d.body, d.attempts, w.active
 		FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-		WHERE d.delivered_at IS NULL AND d.failed_at IS NULL AND d.next_at <= $1 AND w.active
-		ORDER BY d.next_at, d.id LIMIT 1 FOR UPDATE OF d SKIP LOCKED`, db.Now()).
-		Scan(&m.ID, &m.WebhookID, &m.URL, &m.Secret, &m.MsgID, &m.Body, &m.Attempts)
+		WHERE d.id = $1 AND d.delivered_at IS NULL AND d.failed_at IS NULL FOR UPDATE OF d`, id).
+		Scan(&m.ID, &m.WebhookID, &m.URL, &m.Secret, &m.MsgID, &m.Body, &m.Attempts, &active)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
+		return nil, nil
 	} else if err != nil {
-		return false, fmt.Errorf("claim webhook delivery: %w", err)
+		return nil, fmt.Errorf("lock webhook delivery id=%d: %w", id, err)
+	}
+	now := db.Now()
+	if !active {
+		_, err = tx.Exec(ctx, `UPDATE webhook_deliveries SET failed_at = $2, last_error = 'subscription disabled' WHERE id = $1`, id, now)
+		if err != nil {
+			return nil, fmt.Errorf("drop webhook delivery id=%d: %w", id, err)
+		}
+		return nil, tx.Commit(ctx)
 	}
 	out := send(ctx, m)
-	now := db.Now()
 	var status *int
 	if out.Status != 0 {
 		status = &out.Status
+	}
+	ok := out.Err == nil && out.Status >= 200 && out.Status < 300
+	if !ok && out.Err == nil {
+		out.Err = fmt.Errorf("HTTP %d", out.Status)
 	}
 	errText := ""
 	if out.Err != nil {
@@ -217,25 +236,39 @@ func (db *DB) DeliverNextWebhook(ctx context.Context, send func(ctx context.Cont
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO webhook_attempts (delivery_id, at, status, error, duration_ms) VALUES ($1, $2, $3, $4, $5)`,
 		m.ID, now, status, errText, out.Duration.Milliseconds()); err != nil {
-		return true, fmt.Errorf("log webhook attempt delivery=%d: %w", m.ID, err)
+		return nil, fmt.Errorf("log webhook attempt delivery=%d: %w", m.ID, err)
 	}
-	if out.Err == nil && out.Status >= 200 && out.Status < 300 {
+	if ok {
 		_, err = tx.Exec(ctx, `UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = $2, last_error = '', delivered_at = $3 WHERE id = $1`,
 			m.ID, status, now)
 	} else {
-		n := m.Attempts + 1
-		var failed *time.Time
-		next := now
-		if n > len(webhookRetry) {
-			failed = &now
-		} else {
-			next = now.Add(webhookRetry[n-1])
+		var failedAt *time.Time
+		next := now.Add(webhookRetryAfter(attempt))
+		if lastAttempt {
+			failedAt = &now
 		}
-		_, err = tx.Exec(ctx, `UPDATE webhook_deliveries SET attempts = $2, last_status = $3, last_error = $4, next_at = $5, failed_at = $6 WHERE id = $1`,
-			m.ID, n, status, errText, next, failed)
+		_, err = tx.Exec(ctx, `UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = $2, last_error = $3, next_at = $4, failed_at = $5 WHERE id = $1`,
+			m.ID, status, errText, next, failedAt)
 	}
 	if err != nil {
-		return true, fmt.Errorf("record webhook attempt delivery=%d: %w", m.ID, err)
+		return nil, fmt.Errorf("record webhook attempt delivery=%d: %w", m.ID, err)
 	}
-	return true, tx.Commit(ctx)
+	if err := tx.Commit(ctx); err != nil {
+		return nil, err
+	}
+	if ok {
+		return nil, nil
+	}
+	return out.Err, nil
+}
+
+// webhookRetryAfter is the wait after failed attempt n (1-based).
+func webhookRetryAfter(n int) time.Duration {
+	if n < 1 {
+		n = 1
+	}
+	if n > len(webhookRetry) {
+		return webhookRetry[len(webhookRetry)-1]
+	}
+	return webhookRetry[n-1]
 }
