@@ -160,6 +160,9 @@ const (
 type VisitRuleInput struct {
 	Rule VisitRule `json:"rule"`
 	Day  int       `json:"day"`
+	// Expect, when not 0, must be the care address's current Version
+	// (If-Match); EPRECONDITION otherwise.
+	Expect Version `json:"-"`
 }
 
 // Normalize validates the rule.

@@ -120,6 +120,11 @@ func (s *Server) handleVisitRule(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	expect, err := ifMatch(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	in, ok := decodeBody[dispatch.VisitRuleInput](s, w, r)
 	if !ok {
 		return
@@ -128,6 +133,7 @@ func (s *Server) handleVisitRule(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	in.Expect = expect
 	if err := s.Campaigns.SetVisitRule(r.Context(), actor, id, in); err != nil {
 		s.Error(w, r, err)
 		return

@@ -269,6 +269,15 @@ func (db *DB) SetVisitRule(ctx context.Context, actor *dispatch.User, careAddres
 		rule, day = &r, &in.Day
 	}
 	return db.inTx(ctx, func(tx pgx.Tx) error {
+		if in.Expect != 0 {
+			var cur dispatch.Version
+			if err := tx.QueryRow(ctx, `SELECT version FROM care_addresses WHERE id = $1 FOR UPDATE`, careAddressID).Scan(&cur); err != nil {
+				return translate(err, fmt.Sprintf("Care address %d", careAddressID))
+			}
+			if err := withCurrent(ctx, tx, actor, versionedCare, careAddressID, dispatch.CheckVersion("Care address", careAddressID, in.Expect, cur)); err != nil {
+				return err
+			}
+		}
 		tag, err := tx.Exec(ctx, `UPDATE care_addresses SET visit_rule = $2, visit_day = $3, updated_at = $4 WHERE id = $1`,
 			careAddressID, rule, day, db.Now())
 		if err != nil {

@@ -384,3 +384,30 @@ func TestPublishReviewedDraft(t *testing.T) {
 		t.Fatalf("publish after a second look: %v", err)
 	}
 }
+
+// TestVisitRuleIfMatch: a visit rule set on an old version of the care
+// address is refused; without a version it applies.
+func TestVisitRuleIfMatch(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.MustOpen(t)
+	disp := mustUser(t, db, "disp", dispatch.RoleDispatcher)
+	c := mustCare(t, db, disp, "Ахметова Сауле Каримовна", "+7 701 111 22 33", orb.Point{71.43, 51.13})
+	read, _ := db.FindCareAddressByID(ctx, disp, c.ID)
+	edited := *read
+	edited.AccessNotes = "code 1234"
+	if err := db.SaveCareAddress(ctx, disp, &edited); err != nil {
+		t.Fatal(err)
+	}
+	stale := dispatch.VisitRuleInput{Rule: dispatch.VisitWeekly, Day: 2, Expect: read.Version}
+	if err := db.SetVisitRule(ctx, disp, c.ID, stale); dispatch.ErrorCode(err) != dispatch.EPRECONDITION {
+		t.Fatalf("stale visit rule code=%q, want %s", dispatch.ErrorCode(err), dispatch.EPRECONDITION)
+	}
+	current := dispatch.VisitRuleInput{Rule: dispatch.VisitWeekly, Day: 2, Expect: edited.Version}
+	if err := db.SetVisitRule(ctx, disp, c.ID, current); err != nil {
+		t.Fatalf("visit rule on the current version: %v", err)
+	}
+	after, _ := db.FindCareAddressByID(ctx, disp, c.ID)
+	if after.Version == edited.Version {
+		t.Errorf("Version stayed %d after the visit rule changed", after.Version)
+	}
+}

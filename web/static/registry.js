@@ -464,7 +464,7 @@
       if (kind === "care" && f.elements.rule.value) {
         var rule = f.elements.rule.value;
         var day = rule === "none" ? 0 : (intOrNull(f.elements.day.value) || 0);
-        return api("PUT", "/api/care-addresses/" + saved.id + "/visit-rule", { rule: rule, day: day }).then(function (r2) {
+        return api("PUT", "/api/care-addresses/" + saved.id + "/visit-rule", { rule: rule, day: day }, { "If-Match": '"' + saved.version + '"' }).then(function (r2) {
           if (r2.status >= 300) {
             // The address is saved; keep the editor open on it to fix the rule.
             editing.item = saved;
