@@ -369,6 +369,7 @@ type Import struct {
 	Filename       string            `json:"filename"`
 	Format         string            `json:"format"`
 	Content        []byte            `json:"-"`
+	Header         []string          `json:"header,omitempty"`
 	Explicit       map[string]string `json:"mapping,omitempty"`
 	Status         string            `json:"status"`
 	RowsTotal      int               `json:"rows_total"`

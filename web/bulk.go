@@ -108,7 +108,6 @@ func (s *Server) importActor(w http.ResponseWriter, r *http.Request) (*dispatch.
 // importView is an import with its problem in the reader's language.
 type importView struct {
 	*dispatch.Import
-	Header  []string `json:"header,omitempty"`
 	Ignored []string `json:"ignored,omitempty"`
 }
 
@@ -182,7 +181,7 @@ func (s *Server) handleImportUpload(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	imp.Filename, imp.Format, imp.Content = fh.Filename, string(format), data
+	imp.Filename, imp.Format, imp.Content, imp.Header = fh.Filename, string(format), data, t.Header
 	if err := s.Imports.CreateImport(r.Context(), actor, imp); err != nil {
 		s.Error(w, r, err)
 		return
@@ -206,7 +205,7 @@ func (s *Server) handleImportUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/imports/%d", imp.ID))
-	writeJSON(w, status, importView{Import: view, Header: t.Header, Ignored: m.Ignored})
+	writeJSON(w, status, importView{Import: view, Ignored: m.Ignored})
 }
 
 func (s *Server) findImport(w http.ResponseWriter, r *http.Request) (*dispatch.User, *dispatch.Import, bool) {
@@ -304,8 +303,8 @@ func (s *Server) handleImportRejects(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 	}
-	header := []string{"line", "reason"}
-	for i := 1; i <= width; i++ {
+	header := dispatch.RejectsHeader(imp.Header, lang)
+	for i := len(imp.Header) + 1; i <= width; i++ {
 		header = append(header, "column "+strconv.Itoa(i))
 	}
 	s.writeSheet(w, r, format, fmt.Sprintf("qamqor-import-%d-rejects", imp.ID), "rejects", header, recs)

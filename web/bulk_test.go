@@ -35,7 +35,7 @@ func (m *importMock) FindImport(ctx context.Context, actor *dispatch.User, id in
 	if m.applied {
 		status = dispatch.ImportApplied
 	}
-	return &dispatch.Import{ID: id, Kind: dispatch.ImportCare, Status: status, RowsTotal: 2, RowsDone: 2,
+	return &dispatch.Import{ID: id, Kind: dispatch.ImportCare, Status: status, RowsTotal: 2, RowsDone: 2, Header: []string{"ФИО", "Телефон", "Адрес"},
 		Counts: dispatch.ImportCounts{Rows: 2, Created: 1, Rejected: 1}}, nil
 }
 func (m *importMock) ImportContent(ctx context.Context, actor *dispatch.User, id int64) ([]byte, error) {
@@ -163,7 +163,7 @@ func TestImportAPI(t *testing.T) {
 		if w.Code != http.StatusOK {
 			t.Fatalf("Code=%d; body %s", w.Code, w.Body)
 		}
-		want := "line,reason,column 1,column 2,column 3\n3,Нет адреса.,Ким,'+7 701 000 00 01,\n"
+		want := "line,reason,ФИО,Телефон,Адрес\n3,Нет адреса.,Ким,'+7 701 000 00 01,\n"
 		if w.Body.String() != want {
 			t.Errorf("rejects=%q, want %q", w.Body.String(), want)
 		}

@@ -98,7 +98,7 @@ func runImport(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	imp := &dispatch.Import{Kind: kind, Filename: filepath.Base(pos[1]), Format: string(format)}
+	imp := &dispatch.Import{Kind: kind, Filename: filepath.Base(pos[1]), Format: string(format), Header: table.Header}
 	if *org != 0 {
 		if kind == dispatch.ImportCare {
 			return fmt.Errorf("--org is for volunteers and teams; care addresses belong to no organisation: %w", errUsage)

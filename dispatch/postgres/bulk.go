@@ -43,9 +43,13 @@ func (db *DB) CreateImport(ctx context.Context, actor *dispatch.User, imp *dispa
 		explicit = []byte("{}")
 	}
 	imp.Status = dispatch.ImportNew
-	err = db.pool.QueryRow(ctx, `INSERT INTO imports (kind, organisation_id, filename, format, content, mapping, created_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, created_at`,
-		imp.Kind, imp.OrganisationID, imp.Filename, imp.Format, imp.Content, explicit, userRef(actor)).Scan(&imp.ID, &imp.CreatedAt)
+	header := imp.Header
+	if header == nil {
+		header = []string{}
+	}
+	err = db.pool.QueryRow(ctx, `INSERT INTO imports (kind, organisation_id, filename, format, content, mapping, created_by, header)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, created_at`,
+		imp.Kind, imp.OrganisationID, imp.Filename, imp.Format, imp.Content, explicit, userRef(actor), header).Scan(&imp.ID, &imp.CreatedAt)
 	if err != nil {
 		return translate(err, "Import")
 	}
@@ -64,14 +68,14 @@ func userRef(actor *dispatch.User) *int64 {
 }
 
 const importColumns = `id, kind, organisation_id, filename, format, mapping, status, rows_total, rows_done,
-	created, updated, unchanged, rejected, error, created_by, created_at, applied_at`
+	created, updated, unchanged, rejected, error, created_by, created_at, applied_at, header`
 
 func scanImport(row pgx.Row) (*dispatch.Import, error) {
 	var imp dispatch.Import
 	var mapping []byte
 	err := row.Scan(&imp.ID, &imp.Kind, &imp.OrganisationID, &imp.Filename, &imp.Format, &mapping, &imp.Status,
 		&imp.RowsTotal, &imp.RowsDone, &imp.Counts.Created, &imp.Counts.Updated, &imp.Counts.Unchanged, &imp.Counts.Rejected,
-		&imp.Error, &imp.CreatedBy, &imp.CreatedAt, &imp.AppliedAt)
+		&imp.Error, &imp.CreatedBy, &imp.CreatedAt, &imp.AppliedAt, &imp.Header)
 	if err != nil {
 		return nil, err
 	}
