@@ -85,6 +85,9 @@ type AuditStore interface {
 	// EFORBIDDEN unless the actor may view the audit trail. The search
 	// itself is audited.
 	FindAudit(ctx context.Context, actor *User, f AuditFilter) ([]AuditEntry, int, error)
+	// RecordReads audits that actor read the personal data of these
+	// objects (one row each); detail names the fields, never their values.
+	RecordReads(ctx context.Context, actor *User, objectType string, ids []int64, detail string) error
 }
 
 // ActErase is erasing a person's data (admins).

@@ -470,6 +470,16 @@ func (s *Server) handleVolunteerList(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, 0, err
 		}
+		if s.Audit != nil && len(vs) > 0 {
+			ids := make([]int64, len(vs))
+			for i, v := range vs {
+				ids[i] = v.ID
+			}
+			// Phones and birth years (minors among them) were read.
+			if err := s.Audit.RecordReads(r.Context(), actor, "volunteer", ids, "volunteer listed: phone, birth year"); err != nil {
+				return nil, 0, err
+			}
+		}
 		now := s.now()
 		return convert(vs, func(v *dispatch.Volunteer) volunteerJSON {
 			return volunteerJSON{Volunteer: v, Minor: v.Minor(now)}

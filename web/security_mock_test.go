@@ -61,9 +61,37 @@ func (fakeApprover) ApproveVisit(ctx context.Context, actor *dispatch.User, id i
 	return dispatch.Require(actor, dispatch.ActApproveVisit)
 }
 
+type fakeAudit struct{}
+
+func (fakeAudit) FindAudit(ctx context.Context, actor *dispatch.User, f dispatch.AuditFilter) ([]dispatch.AuditEntry, int, error) {
+	if err := dispatch.Require(actor, dispatch.ActViewAudit); err != nil {
+		return nil, 0, err
+	}
+	id := int64(5)
+	return []dispatch.AuditEntry{{ID: 1, Actor: "admin", Action: "read", ObjectType: "care_address", ObjectID: &id, Source: "192.0.2.1"}}, 1, nil
+}
+
+func (fakeAudit) RecordReads(ctx context.Context, actor *dispatch.User, objectType string, ids []int64, detail string) error {
+	return nil
+}
+
+type fakePrivacy struct{}
+
+func (fakePrivacy) PurgeExpired(ctx context.Context, r dispatch.Retention) (dispatch.PurgeResult, error) {
+	return dispatch.PurgeResult{}, nil
+}
+func (fakePrivacy) EraseCareAddress(ctx context.Context, actor *dispatch.User, id int64) (*dispatch.ErasureReport, error) {
+	if err := dispatch.Require(actor, dispatch.ActErase); err != nil {
+		return nil, err
+	}
+	return &dispatch.ErasureReport{CareAddressID: id, Rows: map[string]int64{"care_addresses": 1}}, nil
+}
+
 func setSecurityMocks(s *Server) {
 	s.TwoFactor = &fakeTwoFactor{}
 	s.Consent = fakeApprover{}
+	s.Audit = fakeAudit{}
+	s.Privacy = fakePrivacy{}
 }
 
 func init() {
@@ -76,6 +104,12 @@ func init() {
 		"GET /api/security/settings":            {Roles: admins},
 		"PUT /api/security/settings":            {Roles: admins, Body: `{"require_2fa":["admin"]}`},
 		"DELETE /api/users/{id}/totp":           {Path: "/api/users/5/totp", Roles: admins},
+		"GET /api/audit":                        {Path: "/api/audit?action=read", Roles: admins},
+		"GET /api/audit.csv":                    {Path: "/api/audit.csv?from=2026-01-01", Roles: admins},
+		"POST /api/privacy/erase":               {Roles: admins, Body: `{"care_address_id":5}`},
+		"GET /security":                         {Roles: admins, Page: true},
+		"POST /security/settings":               {Roles: admins, Page: true, Body: "require_2fa=admin", ContentType: "application/x-www-form-urlencoded"},
+		"POST /security/erase":                  {Roles: admins, Page: true, Body: "care_address_id=5&confirm=5", ContentType: "application/x-www-form-urlencoded"},
 		"POST /api/requests/{id}/approve-visit": {Path: "/api/requests/5/approve-visit", Roles: []dispatch.Role{dispatch.RoleDispatcher}},
 	} {
 		routeTable[k] = v

@@ -120,6 +120,8 @@ type Services struct {
 	HQ dispatch.HQReportStore
 	// Consent approves visits to pensioners without recorded consent.
 	Consent dispatch.VisitApprover
+	// Privacy erases a person's data (admins); see audit.go.
+	Privacy dispatch.PrivacyStore
 	// Map reads roads, districts, requests and teams for the maps; see
 	// map.go. Nil falls back to Requests when it implements MapStore.
 	Map MapStore
@@ -293,6 +295,7 @@ func (s *Server) routes() chi.Router {
 				s.registerAuthRoutes(r)
 				s.registerSecurityRoutes(r)
 				s.registerConsentRoutes(r)
+				s.registerAuditRoutes(r)
 				s.registerRequestRoutes(r)
 				s.registerGeocodeRoutes(r)
 				s.registerExecuteRoutes(r)

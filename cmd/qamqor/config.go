@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/qamqor/qamqor/dispatch"
 	"github.com/qamqor/qamqor/web"
 )
 
@@ -47,6 +48,10 @@ type Config struct {
 	// and stored in the database on first use. Never logged.
 	SigningSeed []byte
 	MetricsAddr string // QAMQOR_METRICS_ADDR, where /metrics is served; empty: off
+	// Retention (QAMQOR_RETAIN_POSITIONS, _NOTES, _AUDIT, _EVENTS: e.g.
+	// 30d, 720h, 0 = keep) is how long personal data is kept; the purge
+	// job removes what is older.
+	Retention dispatch.Retention
 }
 
 // DefaultDatabaseURL is the database `make db` creates.
@@ -60,6 +65,7 @@ func Defaults() Config {
 		TileURL:     "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
 		SessionTTL:  12 * time.Hour,
 		SnapLimitM:  500,
+		Retention:   dispatch.DefaultRetention(),
 
 		DBMaxConns:         24,
 		DBStatementTimeout: 60 * time.Second,
@@ -93,6 +99,23 @@ func LoadConfig() (Config, error) {
 				return c, fmt.Errorf("QAMQOR_TRUSTED_PROXIES: %w", err)
 			}
 			c.TrustedProxies = append(c.TrustedProxies, pfx)
+		}
+	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"QAMQOR_RETAIN_POSITIONS", &c.Retention.Positions},
+		{"QAMQOR_RETAIN_NOTES", &c.Retention.RequestNotes},
+		{"QAMQOR_RETAIN_AUDIT", &c.Retention.Audit},
+		{"QAMQOR_RETAIN_EVENTS", &c.Retention.Events},
+	} {
+		if v := os.Getenv(d.name); v != "" {
+			p, err := dispatch.ParseRetention(v)
+			if err != nil {
+				return c, fmt.Errorf("%s: %w", d.name, err)
+			}
+			*d.dst = p
 		}
 	}
 	for _, d := range []struct {

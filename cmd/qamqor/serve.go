@@ -96,6 +96,7 @@ func runServe(ctx context.Context, args []string) error {
 		TwoFactor:    db,
 		Audit:        db,
 		Consent:      db,
+		Privacy:      db,
 		APIKeys:      db,
 		Applications: db,
 		Attendance:   db,
@@ -121,7 +122,7 @@ func runServe(ctx context.Context, args []string) error {
 	// ShutdownTimeout to finish, then are cancelled and handed back to the
 	// queue (another instance, or this one after its restart, runs them).
 	jobs, err := db.StartJobs(ctx, postgres.JobsConfig{Planner: planner, PlanWorkers: cfg.PlanWorkers, Logger: logger,
-		TelegramSend: telegramSender(tg), WebhookSend: hooks.Deliver})
+		TelegramSend: telegramSender(tg), WebhookSend: hooks.Deliver, Retention: cfg.Retention})
 	if err != nil {
 		ln.Close()
 		return err

@@ -106,3 +106,19 @@ func (db *DB) FindAudit(ctx context.Context, actor *dispatch.User, f dispatch.Au
 	})
 	return out, total, err
 }
+
+// RecordReads implements dispatch.AuditStore.
+func (db *DB) RecordReads(ctx context.Context, actor *dispatch.User, objectType string, ids []int64, detail string) error {
+	var uid *int64
+	if actor != nil {
+		uid = &actor.ID
+	}
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO audit_log (user_id, action, object_type, object_id, detail)
+			SELECT $1, 'read', $2, id, $4 FROM unnest($3::bigint[]) AS id`, uid, objectType, ids, detail)
+		if err != nil {
+			return fmt.Errorf("audit reads %s n=%d: %w", objectType, len(ids), err)
+		}
+		return nil
+	})
+}

@@ -75,7 +75,7 @@ func (db *DB) CreateSession(ctx context.Context, userID int64, ttl time.Duration
 			return fmt.Errorf("insert session user=%d: %w", userID, err)
 		}
 		s = dispatch.Session{User: u, CSRFToken: csrf, ExpiresAt: expires}
-		return nil
+		return recordAudit(ctx, tx, u, "login", "user", u.ID, "")
 	})
 	if err != nil {
 		return "", nil, err
@@ -103,10 +103,16 @@ func (db *DB) FindSession(ctx context.Context, token string) (*dispatch.Session,
 
 // DeleteSession implements dispatch.AuthStore.
 func (db *DB) DeleteSession(ctx context.Context, token string) error {
-	if _, err := db.pool.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash(token)); err != nil {
-		return fmt.Errorf("delete session: %w", err)
-	}
-	return nil
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		var uid int64
+		err := tx.QueryRow(ctx, `DELETE FROM sessions WHERE token_hash = $1 RETURNING user_id`, tokenHash(token)).Scan(&uid)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("delete session: %w", err)
+		}
+		return recordAudit(ctx, tx, &dispatch.User{ID: uid}, "logout", "user", uid, "")
+	})
 }
 
 // LiveSessions implements dispatch.AuthStore with one query for all tokens.

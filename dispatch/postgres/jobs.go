@@ -96,6 +96,9 @@ type JobsConfig struct {
 	// (webhook_job.go); nil leaves deliveries to other instances.
 	TelegramSend func(ctx context.Context, m OutboxMessage) SendOutcome
 	WebhookSend  func(ctx context.Context, m WebhookMessage) WebhookOutcome
+	// Retention is what the hourly purge job removes (retention_job.go);
+	// the zero value purges nothing.
+	Retention dispatch.Retention
 }
 
 // jobKind registers one kind's worker (and, for recurring work, its periodic

@@ -60,10 +60,15 @@ func (db *DB) SaveUser(ctx context.Context, actor *dispatch.User, u *dispatch.Us
 		}
 	}
 	if u.ID == 0 {
-		err := db.pool.QueryRow(ctx, `INSERT INTO users (username, password_hash, role, full_name, organisation_id, team_id, active)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, version`,
-			u.Username, string(hash), u.Role, u.FullName, u.OrganisationID, u.TeamID, u.Active).Scan(&u.ID, &u.Version)
-		return translate(err, "User")
+		return db.inTx(ctx, func(tx pgx.Tx) error {
+			err := tx.QueryRow(ctx, `INSERT INTO users (username, password_hash, role, full_name, organisation_id, team_id, active)
+				VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, version`,
+				u.Username, string(hash), u.Role, u.FullName, u.OrganisationID, u.TeamID, u.Active).Scan(&u.ID, &u.Version)
+			if err != nil {
+				return translate(err, "User")
+			}
+			return recordAudit(ctx, tx, actor, "user.created", "user", u.ID, userAuditDetail(u, false))
+		})
 	}
 	return db.inTx(ctx, func(tx pgx.Tx) error {
 		if err := lockVersion(ctx, tx, actor, versionedUser, u.ID, u.Version); err != nil {
@@ -87,7 +92,16 @@ func (db *DB) SaveUser(ctx context.Context, actor *dispatch.User, u *dispatch.Us
 				return fmt.Errorf("end sessions user=%d: %w", u.ID, err)
 			}
 		}
-		return nil
+		action := "user.updated"
+		switch {
+		case old.Active && !u.Active:
+			action = "user.deactivated"
+		case old.Role != u.Role:
+			action = "user.role_changed"
+		case hash != nil:
+			action = "user.password_reset"
+		}
+		return recordAudit(ctx, tx, actor, action, "user", u.ID, fmt.Sprintf("was role=%s team=%s active=%v; now %s", old.Role, teamText(old.TeamID), old.Active, userAuditDetail(u, hash != nil)))
 	})
 }
 
@@ -97,4 +111,21 @@ func nilIfEmpty(b []byte) *string {
 	}
 	s := string(b)
 	return &s
+}
+
+// userAuditDetail describes a user's grant for the audit trail (no
+// personal data beyond the role and team).
+func userAuditDetail(u *dispatch.User, passwordReset bool) string {
+	d := fmt.Sprintf("role=%s team=%s active=%v", u.Role, teamText(u.TeamID), u.Active)
+	if passwordReset {
+		d += " password reset"
+	}
+	return d
+}
+
+func teamText(id *int64) string {
+	if id == nil {
+		return "-"
+	}
+	return fmt.Sprint(*id)
 }
