@@ -181,7 +181,8 @@ type ApplicationStore interface {
 	// EINVALID.
 	SubmitApplication(ctx context.Context, in ApplicationInput) error
 	// FindApplications lists applications in actor's organisation scope,
-	// oldest pending first. EFORBIDDEN without ActReviewApplications.
+	// oldest pending first, each one audited as a read (actor, source
+	// address, the fields shown). EFORBIDDEN without ActReviewApplications.
 	FindApplications(ctx context.Context, actor *User, f ApplicationFilter) ([]*Application, error)
 	// DecideApplication approves (creating the volunteer) or rejects a
 	// pending application. EFORBIDDEN outside actor's organisation,

@@ -72,21 +72,53 @@ func (db *DB) FindApplications(ctx context.Context, actor *dispatch.User, f disp
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
-	rows, err := db.pool.Query(ctx, `SELECT `+applicationColumns+` FROM volunteer_applications a
-		WHERE ($1 = '' OR a.status = $1) AND ($2::bigint IS NULL OR a.organisation_id = $2)
-		ORDER BY a.status = 'pending' DESC, a.created_at, a.id LIMIT $3`, string(f.Status), dispatch.OrgScope(actor), limit)
+	var out []*dispatch.Application
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+applicationColumns+` FROM volunteer_applications a
+			WHERE ($1 = '' OR a.status = $1) AND ($2::bigint IS NULL OR a.organisation_id = $2)
+			ORDER BY a.status = 'pending' DESC, a.created_at, a.id LIMIT $3`, string(f.Status), dispatch.OrgScope(actor), limit)
+		if err != nil {
+			return fmt.Errorf("find applications: %w", err)
+		}
+		now := db.Now()
+		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (*dispatch.Application, error) { return scanApplication(row, now) })
+		if err != nil {
+			return fmt.Errorf("find applications: %w", err)
+		}
+		return auditApplicationReads(ctx, tx, actor, out)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("find applications: %w", err)
-	}
-	now := db.Now()
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*dispatch.Application, error) { return scanApplication(row, now) })
-	if err != nil {
-		return nil, fmt.Errorf("find applications: %w", err)
+		return nil, err
 	}
 	if out == nil {
 		out = []*dispatch.Application{}
 	}
 	return out, nil
+}
+
+// auditApplicationReads writes one "read" audit row per application shown
+// to actor (source address from the request's origin), naming the fields
+// read, never their values: the applicant's name, birth date and phone,
+// and for a minor the guardian's name and phone.
+func auditApplicationReads(ctx context.Context, tx pgx.Tx, actor *dispatch.User, apps []*dispatch.Application) error {
+	if len(apps) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(apps))
+	details := make([]string, len(apps))
+	for i, a := range apps {
+		ids[i] = a.ID
+		details[i] = "application viewed: name, birth date, phone"
+		if a.GuardianName != "" || a.GuardianPhone != "" {
+			details[i] += ", guardian name, guardian phone"
+		}
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO audit_log (user_id, action, object_type, object_id, detail)
+		SELECT $1, 'read', 'application', r.id, r.detail FROM unnest($2::bigint[], $3::text[]) AS r(id, detail)`,
+		actorID(actor), ids, details); err != nil {
+		return fmt.Errorf("audit application reads n=%d: %w", len(apps), err)
+	}
+	return nil
 }
 
 // DecideApplication implements dispatch.ApplicationStore.
