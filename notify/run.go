@@ -153,7 +153,8 @@ func (t *Telegram) produce(ctx context.Context) {
 
 // Sender returns what the queue's telegram_send jobs call to send one
 // message: at most PerSecond sends a second from this process (the Bot
-// API's limit is about 30 a second per bot), then sendMessage. A 429's
+// API's limit is about 30 a second per bot) and one a second per chat,
+// then sendMessage. A 429's
 // retry_after comes back as RetryAfter; 400 and 403 are permanent.
 func (t *Telegram) Sender() func(ctx context.Context, m postgres.OutboxMessage) postgres.SendOutcome {
 	per := t.PerSecond
@@ -162,6 +163,9 @@ func (t *Telegram) Sender() func(ctx context.Context, m postgres.OutboxMessage) 
 	}
 	var mu sync.Mutex
 	next := time.Now()
+	// lastChat paces each chat to one message a second, as the Bot API
+	// asks; entries older than that are forgotten.
+	lastChat := map[int64]time.Time{}
 	return func(ctx context.Context, m postgres.OutboxMessage) postgres.SendOutcome {
 		mu.Lock()
 		now := time.Now()
@@ -169,7 +173,19 @@ func (t *Telegram) Sender() func(ctx context.Context, m postgres.OutboxMessage) 
 		if at.Before(now) {
 			at = now
 		}
-		next = at.Add(time.Second / time.Duration(per))
+		if c := lastChat[m.ChatID].Add(time.Second); at.Before(c) {
+			at = c
+		} else {
+			next = at.Add(time.Second / time.Duration(per))
+		}
+		lastChat[m.ChatID] = at
+		if len(lastChat) > 10000 {
+			for id, t := range lastChat {
+				if now.Sub(t) > time.Second {
+					delete(lastChat, id)
+				}
+			}
+		}
 		mu.Unlock()
 		select {
 		case <-time.After(at.Sub(now)):
