@@ -14,6 +14,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/qamqor/qamqor/dispatch"
 	"github.com/qamqor/qamqor/sheet"
+	"github.com/qamqor/qamqor/web/locale"
 )
 
 // Import and export for the web admin. The page (GET /imports) uploads a
@@ -49,7 +50,7 @@ func init() {
 		apiOp{Method: "GET", Pattern: "/api/imports/{id}/rows", Summary: "Staged rows with their fate and reason (in the request's language)", Tag: "registry", Roles: "admin, dispatcher",
 			Query: []apiParam{{Name: "after", Type: "integer", Description: "line to start after"}, {Name: "limit", Type: "integer"}, {Name: "rejected", Description: "1: rejected rows only"}}, Resp: []importRowView{}},
 		apiOp{Method: "GET", Pattern: "/api/imports/{id}/rejects", Summary: "Rejected rows with line and reason, as CSV or XLSX", Tag: "registry", Roles: "admin, dispatcher",
-			Query: []apiParam{{Name: "format", Description: "csv (default) or xlsx"}}, RespType: "text/csv"},
+			Query: []apiParam{{Name: "format", Description: "csv (default) or xlsx"}, {Name: "lang", Description: "kk, ru or en (default: the request's)"}}, RespType: "text/csv"},
 		apiOp{Method: "POST", Pattern: "/api/imports/{id}/apply", Summary: "Apply a staged import: 200 once applied, 202 when a large one applies in the background, 409 when not staged", Tag: "registry", Roles: "admin, dispatcher", Resp: importView{}},
 		apiOp{Method: "GET", Pattern: "/api/export/{kind}", Summary: "Export care-addresses, volunteers, teams, requests or hours as CSV or XLSX (same tables as `qamqor export`)", Tag: "registry",
 			Roles: "care-addresses: admin, dispatcher; volunteers, teams: admin; requests: admin, dispatcher, hotline; hours: report viewers",
@@ -286,6 +287,9 @@ func (s *Server) handleImportRejects(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := langOf(r)
+	if v := r.URL.Query().Get("lang"); locale.Supported(v) {
+		lang = v // a download link carries the page's language
+	}
 	var recs [][]string
 	width := 0
 	for after := 0; ; {

@@ -167,6 +167,11 @@ func TestImportAPI(t *testing.T) {
 		if w.Body.String() != want {
 			t.Errorf("rejects=%q, want %q", w.Body.String(), want)
 		}
+		w = ts.do(t, call{Method: "GET", Path: "/api/imports/3/rejects?format=csv&lang=kk", Role: dispatch.RoleDispatcher,
+			Header: map[string]string{"Accept-Language": "ru"}})
+		if !strings.Contains(w.Body.String(), "3,Мекенжай жоқ.,") {
+			t.Errorf("rejects?lang=kk=%q, want the kk reason", w.Body.String())
+		}
 		w = ts.do(t, call{Method: "GET", Path: "/api/imports/3/rows", Role: dispatch.RoleDispatcher, Header: map[string]string{"Accept-Language": "kk"}})
 		var rows []map[string]any
 		if err := json.Unmarshal(w.Body.Bytes(), &rows); err != nil || len(rows) != 2 || rows[1]["reason_text"] != "Мекенжай жоқ." {

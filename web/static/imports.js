@@ -125,7 +125,7 @@
     $("apply").disabled = imp.status !== "staged";
     var rej = $("rejects");
     rej.hidden = !c.rejected;
-    rej.href = "/api/imports/" + imp.id + "/rejects?format=csv";
+    rej.href = "/api/imports/" + imp.id + "/rejects?format=csv&lang=" + (I ? I.lang() : "en");
     if (busy) { setTimeout(poll, 700); return; }
     loadPreview();
   }
