@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/qamqor/qamqor/dispatch"
 	"github.com/qamqor/qamqor/dispatch/postgres"
 )
 
@@ -41,6 +42,8 @@ func runPrivacy(ctx context.Context, args []string) error {
 	} else if !ok {
 		return fmt.Errorf("the database schema is old (pending %v): run `qamqor migrate` first", pending)
 	}
+	// The audit trail names the command line as the source.
+	ctx = dispatch.WithOrigin(ctx, dispatch.Origin{Source: "command line"})
 	var out any
 	switch args[0] {
 	case "erase":

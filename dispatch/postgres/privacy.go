@@ -110,7 +110,7 @@ func (db *DB) EraseCareAddress(ctx context.Context, actor *dispatch.User, id int
 			{"care_addresses", `UPDATE care_addresses SET full_name = '[erased]', phone = '', address_text = '[erased]', entrance = '', floor = '', flat = '',
 				mobility_notes = '', access_notes = '', consent = false, active = false, visit_rule = NULL, visit_day = NULL,
 				location = ST_SetSRID(ST_MakePoint(round(ST_X(location::geometry)::numeric, 2), round(ST_Y(location::geometry)::numeric, 2)), 4326)::geography,
-				external_id = NULL, erased_at = now() WHERE id = $1`},
+				external_id = '', erased_at = now() WHERE id = $1`},
 			{"requests", `UPDATE requests SET address_text = '[erased]', notes = '',
 				location = ST_SetSRID(ST_MakePoint(round(ST_X(location::geometry)::numeric, 2), round(ST_Y(location::geometry)::numeric, 2)), 4326)::geography
 				WHERE care_address_id = $1`},
