@@ -24,12 +24,19 @@ type Retention struct {
 	RequestNotes time.Duration `json:"request_notes"` // notes of closed requests, stops, alerts (after closing)
 	Audit        time.Duration `json:"audit"`         // audit trail rows
 	Events       time.Duration `json:"events"`        // events (live feed history, payloads)
+	// Applications: volunteer sign-ups, counted from the decision. A
+	// rejected application is deleted; an approved one loses its copy of the
+	// applicant's data (the volunteer row is the record) and the guardian's
+	// name and phone once the volunteer is 18 or no longer active (the
+	// consent flag stays as the record that consent was given).
+	Applications time.Duration `json:"applications"`
 }
 
 // DefaultRetention: positions 30 days, notes 90 days after closing, events
-// 180 days, the audit trail 3 years.
+// 180 days, the audit trail 3 years, sign-up applications 30 days after
+// the decision.
 func DefaultRetention() Retention {
-	return Retention{Positions: 30 * Day, RequestNotes: 90 * Day, Audit: 3 * 365 * Day, Events: 180 * Day}
+	return Retention{Positions: 30 * Day, RequestNotes: 90 * Day, Audit: 3 * 365 * Day, Events: 180 * Day, Applications: 30 * Day}
 }
 
 // Day is 24 hours, for retention settings.
@@ -61,6 +68,8 @@ type PurgeResult struct {
 	Notes     int64 `json:"notes"`
 	Audit     int64 `json:"audit"`
 	Events    int64 `json:"events"`
+	// Applications deleted (rejected) or redacted (approved).
+	Applications int64 `json:"applications"`
 }
 
 // ErasureReport counts what an erasure redacted.

@@ -48,9 +48,9 @@ type Config struct {
 	// and stored in the database on first use. Never logged.
 	SigningSeed []byte
 	MetricsAddr string // QAMQOR_METRICS_ADDR, where /metrics is served; empty: off
-	// Retention (QAMQOR_RETAIN_POSITIONS, _NOTES, _AUDIT, _EVENTS: e.g.
-	// 30d, 720h, 0 = keep) is how long personal data is kept; the purge
-	// job removes what is older.
+	// Retention (QAMQOR_RETAIN_POSITIONS, _NOTES, _AUDIT, _EVENTS,
+	// _APPLICATIONS: e.g. 30d, 720h, 0 = keep) is how long personal data
+	// is kept; the purge job removes what is older.
 	Retention dispatch.Retention
 }
 
@@ -109,6 +109,7 @@ func LoadConfig() (Config, error) {
 		{"QAMQOR_RETAIN_NOTES", &c.Retention.RequestNotes},
 		{"QAMQOR_RETAIN_AUDIT", &c.Retention.Audit},
 		{"QAMQOR_RETAIN_EVENTS", &c.Retention.Events},
+		{"QAMQOR_RETAIN_APPLICATIONS", &c.Retention.Applications},
 	} {
 		if v := os.Getenv(d.name); v != "" {
 			p, err := dispatch.ParseRetention(v)

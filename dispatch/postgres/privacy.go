@@ -54,6 +54,26 @@ func (db *DB) PurgeExpired(ctx context.Context, r dispatch.Retention) (dispatch.
 				return err
 			}
 		}
+		if r.Applications > 0 {
+			if err := exec(&res.Applications, "rejected applications", `DELETE FROM volunteer_applications
+				WHERE status = 'rejected' AND decided_at < $1`, r.Applications); err != nil {
+				return err
+			}
+			// The guardian stays reachable while the volunteer is an
+			// active minor (in Astana's calendar, UTC+5); the applicant's own
+			// copy goes at once, the volunteer row holds what is needed.
+			keepGuardian := `(EXISTS (SELECT 1 FROM volunteers v WHERE v.id = a.volunteer_id AND v.active)
+				AND a.birth_date > (now() AT TIME ZONE INTERVAL '+05:00')::date - interval '18 years')`
+			if err := exec(&res.Applications, "approved applications", `UPDATE volunteer_applications a
+				SET full_name = '', phone = '', motivation = '', decision_note = '',
+					guardian_name = CASE WHEN `+keepGuardian+` THEN a.guardian_name ELSE '' END,
+					guardian_phone = CASE WHEN `+keepGuardian+` THEN a.guardian_phone ELSE '' END
+				WHERE a.status = 'approved' AND a.decided_at < $1
+					AND (a.full_name <> '' OR a.phone <> '' OR a.motivation <> '' OR a.decision_note <> ''
+						OR ((a.guardian_name <> '' OR a.guardian_phone <> '') AND NOT `+keepGuardian+`))`, r.Applications); err != nil {
+				return err
+			}
+		}
 		if r.Audit > 0 {
 			if err := exec(&res.Audit, "audit", `DELETE FROM audit_log WHERE at < $1`, r.Audit); err != nil {
 				return err
