@@ -28,6 +28,10 @@ import (
 type ctorVariant struct {
 	seed   int // seedFurthest, seedDeadline or seedNearest
 	lambda float64
+	// smallFirst fills the smaller vehicles first (walking teams), so
+	// that the big ones (cars) keep room for the far jobs only they can
+	// reach in time.
+	smallFirst bool
 }
 
 const (
@@ -38,8 +42,9 @@ const (
 
 // ctorVariants lists the variants in the order they are tried.
 var ctorVariants = []ctorVariant{
-	{seedFurthest, 0.3}, {seedFurthest, 0.6}, {seedNearest, 0.3}, {seedFurthest, 1.0},
-	{seedFurthest, 0.1}, {seedDeadline, 0.3}, {seedNearest, 1.0}, {seedFurthest, 1.5},
+	{seedFurthest, 0.3, false}, {seedNearest, 0.3, true}, {seedFurthest, 0.6, false}, {seedNearest, 0.3, false},
+	{seedFurthest, 1.0, false}, {seedFurthest, 0.3, true}, {seedFurthest, 0.1, false}, {seedDeadline, 0.3, false},
+	{seedNearest, 1.0, false}, {seedFurthest, 1.5, false},
 }
 
 // vehicleOrder is the order in which the sequential construction fills
@@ -170,6 +175,14 @@ func (s *search) construct(threads int, budget time.Duration) {
 		return
 	}
 	order := s.vehicleOrder()
+	// Smaller vehicles first: order reversed, non-empty routes still first.
+	small := append([]int(nil), order...)
+	for i, j := 0, len(small)-1; i < j; i, j = i+1, j-1 {
+		small[i], small[j] = small[j], small[i]
+	}
+	sort.SliceStable(small, func(a, b int) bool {
+		return len(s.routes[small[a]].jobs) > 0 && len(s.routes[small[b]].jobs) == 0
+	})
 	deadline := time.Now().Add(budget)
 	type result struct {
 		sn   snapshot
@@ -178,7 +191,11 @@ func (s *search) construct(threads int, budget time.Duration) {
 	build := func(w *search, vr ctorVariant) result {
 		w.load(base.routes, base.unassigned)
 		w.removed = append(w.removed[:0], pending...)
-		w.sequential(vr, order)
+		if vr.smallFirst {
+			w.sequential(vr, small)
+		} else {
+			w.sequential(vr, order)
+		}
 		if len(w.removed) > 0 {
 			large := w.large
 			w.large = false
