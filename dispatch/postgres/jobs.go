@@ -215,7 +215,9 @@ func (db *DB) ReapJobs(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, id := range ids {
+		reaped := 0 // set, not added to: inTx may run the closure again
 		err := db.inTx(ctx, func(tx pgx.Tx) error {
+			reaped = 0
 			var free bool
 			if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1, $2)`, jobLockSpace, int32(id)).Scan(&free); err != nil {
 				return fmt.Errorf("test job lock id=%d: %w", id, err)
@@ -236,12 +238,13 @@ func (db *DB) ReapJobs(ctx context.Context) (int, error) {
 			if err != nil {
 				return fmt.Errorf("reap job id=%d: %w", id, err)
 			}
-			n += int(tag.RowsAffected())
+			reaped = int(tag.RowsAffected())
 			return nil
 		})
 		if err != nil {
 			return n, err
 		}
+		n += reaped
 	}
 	if err := db.failOrphanPlanningJobs(ctx); err != nil {
 		return n, err
