@@ -13,7 +13,8 @@
     "imp.kind.care-addresses": { kk: "Зейнеткерлер (мекенжайлар)", ru: "Пенсионеры (адреса)", en: "Pensioners (care addresses)" },
     "imp.kind.volunteers": { kk: "Еріктілер", ru: "Волонтёры", en: "Volunteers" },
     "imp.kind.teams": { kk: "Топтар", ru: "Команды", en: "Teams" },
-    "imp.org": { kk: "Ұйым id (еріктілер, топтар)", ru: "id организации (волонтёры, команды)", en: "Organisation id (volunteers, teams)" },
+    "imp.org": { kk: "Ұйым (еріктілер, топтар)", ru: "Организация (волонтёры, команды)", en: "Organisation (volunteers, teams)" },
+    "imp.org_from_file": { kk: "— файлдағы ұйым бағанынан —", ru: "— из столбца организации в файле —", en: "— from the file's organisation column —" },
     "imp.file": { kk: "Файл", ru: "Файл", en: "File" },
     "imp.upload": { kk: "Жүктеу және алдын ала қарау", ru: "Загрузить и просмотреть", en: "Upload and preview" },
     "imp.mapping": { kk: "Қай баған қандай?", ru: "Какой столбец что означает?", en: "Which column is which?" },
@@ -153,7 +154,17 @@
     }, function (e) { showError(e.message); });
   }
 
+  // Organisations for volunteers and teams (admins may list them; for
+  // others the list stays empty and care addresses need none).
+  function loadOrganisations() {
+    q.api("GET", "/api/organisations?limit=500").then(function (orgs) {
+      var sel = $("org");
+      (orgs || []).forEach(function (o) { sel.appendChild(new Option(o.name, String(o.id))); });
+    }, function () { /* not an admin: nothing to choose */ });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    loadOrganisations();
     $("upload").addEventListener("submit", function (ev) {
       ev.preventDefault();
       lastFile = $("file").files[0] || null;
