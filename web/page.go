@@ -64,7 +64,9 @@ type pageData struct {
 	// Lang is the page's language as the server sees it (cookie, then
 	// Accept-Language); i18n.js may switch it in the browser.
 	Lang string
-	Data any
+	// Telegram is true when the bot is on: pages offer linking a chat.
+	Telegram bool
+	Data     any
 }
 
 // parseTemplates parses templates/base.html together with each other
@@ -97,7 +99,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		s.Error(w, r, fmt.Errorf("no template %q", name))
 		return
 	}
-	pd := pageData{Path: r.URL.Path, Data: data, Lang: langOf(r)}
+	pd := pageData{Path: r.URL.Path, Data: data, Lang: langOf(r), Telegram: s.Telegram != nil}
 	if sess := sessionFrom(r.Context()); sess != nil {
 		pd.User, pd.CSRFToken, pd.Pages = sess.User, sess.CSRFToken, s.pagesFor(sess.User)
 	}
