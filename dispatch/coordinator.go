@@ -96,6 +96,22 @@ func CanSeeRoutesOf(u *User) (scope *int64, ok bool) {
 	return nil, false
 }
 
+// MapScope decides who sees the live dispatch map's data (requests and
+// teams) and how much: dispatchers (ActViewDispatchMap) the whole city
+// (scope nil); a coordinator (ActViewOrgWork) only their organisation's
+// teams and the requests on those teams' published or running routes, as
+// addresses (VisibleStopFields gives a coordinator FieldAddress only; the
+// map carries no names, phones or door details). Everyone else EFORBIDDEN.
+func MapScope(u *User) (scope *int64, err error) {
+	if u.Can(ActViewDispatchMap) {
+		return nil, nil
+	}
+	if u.Can(ActViewOrgWork) {
+		return OrgScope(u), nil
+	}
+	return nil, Require(u, ActViewDispatchMap)
+}
+
 // RequireAttendanceConfirm allows dispatchers (any team) and the
 // coordinator of the team's organisation to confirm a route's attendance.
 func RequireAttendanceConfirm(u *User, teamOrgID int64) error {

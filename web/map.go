@@ -35,16 +35,18 @@ type MapStore interface {
 	// Districts returns the district borders with their GeoJSON geometry.
 	Districts(ctx context.Context) ([]geo.District, error)
 	// MapRequests returns the open requests and those closed since
-	// closedSince as GeoJSON points.
-	MapRequests(ctx context.Context, closedSince time.Time, limit int) (*geojson.FeatureCollection, error)
+	// closedSince as GeoJSON points; org (dispatch.MapScope) limits them
+	// to the requests on that organisation's teams' live routes.
+	MapRequests(ctx context.Context, closedSince time.Time, limit int, org *int64) (*geojson.FeatureCollection, error)
 	// MapTeams returns the active teams at their last position (or base)
-	// with their live route of day.
-	MapTeams(ctx context.Context, day string) (*geojson.FeatureCollection, error)
+	// with their live route of day; org limits them to its teams.
+	MapTeams(ctx context.Context, day string, org *int64) (*geojson.FeatureCollection, error)
 }
 
 // registerMapRoutes adds the map data the dispatcher's map (and other map
 // pages) draw. Roads and districts hold no personal data and are open to
-// every logged-in user; requests and teams only to the dispatch map.
+// every logged-in user; requests and teams only to the dispatch map, and
+// to coordinators for their organisation's teams (dispatch.MapScope).
 //
 // When Services.Map is not set, the request store is used if it also
 // implements MapStore (the PostgreSQL store does).
@@ -186,7 +188,8 @@ func (s *Server) handleDistricts(w http.ResponseWriter, r *http.Request) {
 // those closed today, as GeoJSON points, for the dispatcher's map. It is
 // the snapshot that live events then update.
 func (s *Server) handleMapRequests(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.actorFor(w, r, dispatch.ActViewDispatchMap); !ok {
+	org, ok := s.mapScope(w, r)
+	if !ok {
 		return
 	}
 	limit, err := intParam(r.URL.Query(), "limit", maxMapRequests, 1, maxMapRequests)
@@ -204,7 +207,7 @@ func (s *Server) handleMapRequests(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	fc, err := m.MapRequests(r.Context(), today, limit)
+	fc, err := m.MapRequests(r.Context(), today, limit, org)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -223,7 +226,8 @@ func (s *Server) handleMapRequests(w http.ResponseWriter, r *http.Request) {
 // by default): the active teams at their last position or base, with their
 // colour and live route of the day, as GeoJSON points.
 func (s *Server) handleTeamPositions(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.actorFor(w, r, dispatch.ActViewDispatchMap); !ok {
+	org, ok := s.mapScope(w, r)
+	if !ok {
 		return
 	}
 	day := r.URL.Query().Get("day")
@@ -238,10 +242,26 @@ func (s *Server) handleTeamPositions(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	fc, err := m.MapTeams(r.Context(), day)
+	fc, err := m.MapTeams(r.Context(), day, org)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
 	writeGeoJSON(w, fc, 0)
+}
+
+// mapScope answers 401/403 unless the user may see the map's data, and
+// returns the organisation it is limited to (nil: the whole city).
+func (s *Server) mapScope(w http.ResponseWriter, r *http.Request) (*int64, bool) {
+	u := userFrom(r.Context())
+	if u == nil {
+		s.Error(w, r, dispatch.Errorf(dispatch.EUNAUTHORIZED, "Please log in."))
+		return nil, false
+	}
+	org, err := dispatch.MapScope(u)
+	if err != nil {
+		s.Error(w, r, err)
+		return nil, false
+	}
+	return org, true
 }

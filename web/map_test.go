@@ -22,6 +22,7 @@ type mapMock struct {
 	limit      int
 	day        string
 	closedFrom time.Time
+	org        *int64
 }
 
 func (m *mapMock) RoadsInBBox(ctx context.Context, bbox orb.Bound, limit int) (*geojson.FeatureCollection, error) {
@@ -42,21 +43,25 @@ func (m *mapMock) Districts(ctx context.Context) ([]geo.District, error) {
 	}, nil
 }
 
-func (m *mapMock) MapRequests(ctx context.Context, closedSince time.Time, limit int) (*geojson.FeatureCollection, error) {
-	m.closedFrom, m.limit = closedSince, limit
+func (m *mapMock) MapRequests(ctx context.Context, closedSince time.Time, limit int, org *int64) (*geojson.FeatureCollection, error) {
+	m.closedFrom, m.limit, m.org = closedSince, limit, org
 	fc := geojson.NewFeatureCollection()
 	f := geojson.NewFeature(testPoint)
 	f.Properties = geojson.Properties{"id": 5, "kind": "snow_clearing", "status": "new", "address": "Kenesary 40"}
 	return fc.Append(f), nil
 }
 
-func (m *mapMock) MapTeams(ctx context.Context, day string) (*geojson.FeatureCollection, error) {
-	m.day = day
+func (m *mapMock) MapTeams(ctx context.Context, day string, org *int64) (*geojson.FeatureCollection, error) {
+	m.day, m.org = day, org
 	fc := geojson.NewFeatureCollection()
 	f := geojson.NewFeature(orb.Point{71.43, 51.13})
 	f.Properties = geojson.Properties{"id": 1, "name": "01 Бүркіт", "color": "#bd2828", "at_base": true}
 	return fc.Append(f), nil
 }
+
+// mapViewers see the dispatch map's data: dispatchers all of it,
+// coordinators their organisation's (dispatch.MapScope).
+var mapViewers = []dispatch.Role{dispatch.RoleDispatcher, dispatch.RoleCoordinator}
 
 func setMapMocks(s *Server) *mapMock {
 	m := &mapMock{}
@@ -69,8 +74,8 @@ func init() {
 		"GET /dispatch":            {Roles: dispatchers, Page: true},
 		"GET /api/roads":           {Path: "/api/roads?bbox=71.40,51.10,71.50,51.20", Roles: everyone},
 		"GET /api/districts":       {Roles: everyone},
-		"GET /api/map/requests":    {Roles: dispatchers},
-		"GET /api/teams/positions": {Path: "/api/teams/positions?day=2026-12-01", Roles: dispatchers},
+		"GET /api/map/requests":    {Roles: mapViewers},
+		"GET /api/teams/positions": {Path: "/api/teams/positions?day=2026-12-01", Roles: mapViewers},
 	} {
 		routeTable[k] = v
 	}
@@ -208,4 +213,29 @@ func TestMapWithoutStore(t *testing.T) {
 		t.Fatalf("Code=%d, want 503", w.Code)
 	}
 	problemOf(t, w)
+}
+
+// TestMapScopedForCoordinator: a coordinator's map data is asked for their
+// organisation only; a dispatcher's for the whole city.
+func TestMapScopedForCoordinator(t *testing.T) {
+	ts := MustServer(t, Config{})
+	m := setMapMocks(ts.Server)
+	for _, path := range []string{"/api/map/requests", "/api/teams/positions"} {
+		m.org = nil
+		w := ts.do(t, call{Method: "GET", Path: path, Role: dispatch.RoleCoordinator})
+		if w.Code != http.StatusOK {
+			t.Fatalf("%s as coordinator: Code=%d; body %s", path, w.Code, w.Body)
+		}
+		want := testUsers[dispatch.RoleCoordinator].OrganisationID
+		if m.org == nil || want == nil || *m.org != *want {
+			t.Errorf("%s as coordinator: store scoped to %v, want organisation %v", path, m.org, *want)
+		}
+		w = ts.do(t, call{Method: "GET", Path: path, Role: dispatch.RoleDispatcher})
+		if w.Code != http.StatusOK || m.org != nil {
+			t.Errorf("%s as dispatcher: Code=%d scope %v, want 200 and the whole city", path, w.Code, m.org)
+		}
+		if w := ts.do(t, call{Method: "GET", Path: path, Role: dispatch.RoleHotline}); w.Code != http.StatusForbidden {
+			t.Errorf("%s as hotline: Code=%d, want 403", path, w.Code)
+		}
+	}
 }

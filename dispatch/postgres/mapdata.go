@@ -16,7 +16,11 @@ import (
 // district_id, unassigned_reason, packages, created_at, and for a request
 // on a draft or live route route_id, route_status, team_id and
 // organisation_id (a live route wins over a draft).
-func (db *DB) MapRequests(ctx context.Context, closedSince time.Time, limit int) (*geojson.FeatureCollection, error) {
+//
+// org (dispatch.MapScope, a coordinator's organisation) limits the map to
+// the open requests on that organisation's teams' published or running
+// routes; nil shows the whole city.
+func (db *DB) MapRequests(ctx context.Context, closedSince time.Time, limit int, org *int64) (*geojson.FeatureCollection, error) {
 	if limit <= 0 {
 		limit = 20000
 	}
@@ -33,10 +37,11 @@ func (db *DB) MapRequests(ctx context.Context, closedSince time.Time, limit int)
 			ORDER BY rt.status = 'draft', s.id DESC
 			LIMIT 1) s ON true
 		LEFT JOIN teams t ON t.id = s.team_id
-		WHERE r.status IN ('new', 'planned', 'assigned', 'in_progress')
-			OR (r.status IN ('done', 'failed', 'cancelled') AND r.updated_at >= $1)
+		WHERE (r.status IN ('new', 'planned', 'assigned', 'in_progress')
+				OR (r.status IN ('done', 'failed', 'cancelled') AND r.updated_at >= $1))
+			AND ($3::bigint IS NULL OR (t.organisation_id = $3 AND s.route_status <> 'draft'))
 		ORDER BY r.id
-		LIMIT $2`, closedSince, limit)
+		LIMIT $2`, closedSince, limit, org)
 	if err != nil {
 		return nil, fmt.Errorf("query map requests: %w", err)
 	}
@@ -76,8 +81,9 @@ func (db *DB) MapRequests(ctx context.Context, closedSince time.Time, limit int)
 // Properties: id, name, color, organisation_id, organisation, has_vehicle,
 // capacity_packages, at_base, position_at, base [lon, lat], and route_id and
 // route_status of the team's live route of day (published or in_progress;
-// null when none). day is YYYY-MM-DD.
-func (db *DB) MapTeams(ctx context.Context, day string) (*geojson.FeatureCollection, error) {
+// null when none). day is YYYY-MM-DD. org limits them to that
+// organisation's teams (nil: every team).
+func (db *DB) MapTeams(ctx context.Context, day string, org *int64) (*geojson.FeatureCollection, error) {
 	rows, err := db.pool.Query(ctx, `SELECT t.id, t.name, t.color, t.organisation_id, o.name, t.has_vehicle,
 			t.capacity_packages, t.last_position IS NULL, t.last_position_at,
 			ST_X(coalesce(t.last_position, t.base)::geometry), ST_Y(coalesce(t.last_position, t.base)::geometry),
@@ -90,8 +96,8 @@ func (db *DB) MapTeams(ctx context.Context, day string) (*geojson.FeatureCollect
 			WHERE team_id = t.id AND day = $1::date AND status IN ('published', 'in_progress')
 			ORDER BY status = 'in_progress' DESC, id DESC
 			LIMIT 1) rt ON true
-		WHERE t.active
-		ORDER BY t.id`, day)
+		WHERE t.active AND ($2::bigint IS NULL OR t.organisation_id = $2)
+		ORDER BY t.id`, day, org)
 	if err != nil {
 		return nil, fmt.Errorf("query map teams day=%s: %w", day, err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
+	"github.com/qamqor/qamqor/dispatch"
 )
 
 func featureByID(fc *geojson.FeatureCollection, id int64) *geojson.Feature {
@@ -30,7 +31,7 @@ func TestMapRequests(t *testing.T) {
 		VALUES ('other', 'Fresh', ST_GeogFromText('POINT(71.42 51.10)'), 'hotline', 'normal', 20, 'cancelled', '2026-01-12T08:00:00+05:00') RETURNING id`)
 
 	since := time.Date(2026, 1, 12, 0, 0, 0, 0, time.FixedZone("Asia/Astana", 5*3600))
-	fc, err := f.db.MapRequests(ctx, since, 0)
+	fc, err := f.db.MapRequests(ctx, since, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +66,7 @@ func TestMapRequests(t *testing.T) {
 			t.Errorf("request %d has no organisation", id)
 		}
 	}
-	if fc, err := f.db.MapRequests(ctx, since, 2); err != nil || len(fc.Features) != 2 {
+	if fc, err := f.db.MapRequests(ctx, since, 2, nil); err != nil || len(fc.Features) != 2 {
 		t.Fatalf("limit 2: %d features, err %v", len(fc.Features), err)
 	}
 }
@@ -73,7 +74,7 @@ func TestMapRequests(t *testing.T) {
 func TestMapTeams(t *testing.T) {
 	f := newExecFixture(t)
 	ctx := context.Background()
-	fc, err := f.db.MapTeams(ctx, "2026-01-12")
+	fc, err := f.db.MapTeams(ctx, "2026-01-12", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func TestMapTeams(t *testing.T) {
 	// A reported position replaces the base; another day has no route.
 	mustExecSQL(t, f.db, `UPDATE teams SET last_position = ST_GeogFromText('POINT(71.5 51.15)'), last_position_at = now() WHERE id = $1`, f.teamID)
 	mustExecSQL(t, f.db, `UPDATE teams SET active = false WHERE id = $1`, f.otherTeam)
-	fc, err = f.db.MapTeams(ctx, "2026-01-13")
+	fc, err = f.db.MapTeams(ctx, "2026-01-13", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,5 +107,60 @@ func TestMapTeams(t *testing.T) {
 	}
 	if a.Properties["route_id"].(*int64) != nil {
 		t.Errorf("team A has a route on another day: %v", a.Properties["route_id"])
+	}
+}
+
+// TestMapScopedToOrganisation: a coordinator's map (org scope) shows only
+// the organisation's teams and the requests on their published or running
+// routes; another organisation's teams and requests, requests off any route
+// and requests only on a draft stay off it.
+func TestMapScopedToOrganisation(t *testing.T) {
+	f := newExecFixture(t)
+	ctx := context.Background()
+	var orgA int64
+	if err := f.db.Pool().QueryRow(ctx, `SELECT organisation_id FROM teams WHERE id = $1`, f.teamID).Scan(&orgA); err != nil {
+		t.Fatal(err)
+	}
+	orgB := mustExecID(t, f.db, `INSERT INTO organisations (name, kind) VALUES ('B', 'volunteer_org') RETURNING id`)
+	mustExecSQL(t, f.db, `UPDATE teams SET organisation_id = $2 WHERE id = $1`, f.otherTeam, orgB)
+	loose := mustExecID(t, f.db, `INSERT INTO requests (kind, address_text, location, source, priority, service_minutes, status)
+		VALUES ('other', 'Loose', ST_GeogFromText('POINT(71.41 51.09)'), 'hotline', 'normal', 20, 'new') RETURNING id`)
+	_, _, drafted := mustExecRoute(t, f.db, f.teamID, "2026-01-13", dispatch.RouteDraft, f.cares[:1])
+	_, _, orgBRequests := mustExecRoute(t, f.db, f.otherTeam, "2026-01-12", dispatch.RoutePublished, f.cares[:1])
+	since := time.Date(2026, 1, 12, 0, 0, 0, 0, time.FixedZone("Asia/Astana", 5*3600))
+
+	fc, err := f.db.MapRequests(ctx, since, 0, &orgA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fc.Features) != len(f.requests) {
+		t.Errorf("organisation A's map has %d requests, want its route's %d", len(fc.Features), len(f.requests))
+	}
+	for _, id := range f.requests {
+		if featureByID(fc, id) == nil {
+			t.Errorf("request %d on A's published route is missing", id)
+		}
+	}
+	for _, id := range append(append([]int64{loose}, drafted...), orgBRequests...) {
+		if featureByID(fc, id) != nil {
+			t.Errorf("request %d (off route, draft only, or organisation B's) is on A's map", id)
+		}
+	}
+	if fc, err = f.db.MapRequests(ctx, since, 0, &orgB); err != nil || len(fc.Features) != len(orgBRequests) || featureByID(fc, orgBRequests[0]) == nil {
+		t.Errorf("organisation B's map: %d requests (err %v), want its own %v", len(fc.Features), err, orgBRequests)
+	}
+	if all, err := f.db.MapRequests(ctx, since, 0, nil); err != nil || featureByID(all, loose) == nil || featureByID(all, drafted[0]) == nil {
+		t.Errorf("the dispatcher's map lost requests (err %v)", err)
+	}
+
+	teams, err := f.db.MapTeams(ctx, "2026-01-12", &orgA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(teams.Features) != 1 || featureByID(teams, f.teamID) == nil {
+		t.Errorf("organisation A's teams: %d features, want team A only", len(teams.Features))
+	}
+	if teams, err = f.db.MapTeams(ctx, "2026-01-12", nil); err != nil || len(teams.Features) != 2 {
+		t.Errorf("the dispatcher's teams: %d (err %v), want 2", len(teams.Features), err)
 	}
 }
