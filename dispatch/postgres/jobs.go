@@ -21,6 +21,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"sync"
 	"time"
@@ -41,7 +42,8 @@ const (
 )
 
 const (
-	// jobLockSpace is the first key of the two-key advisory locks that mark
+	// jobLockSpace, mixed with the schema (JobLockKey), is the first key of
+	// the two-key advisory locks that mark
 	// a job as alive (the second is the job id); two-key locks never
 	// collide with the one-key hashtext locks used elsewhere.
 	jobLockSpace int32 = 0x51_4A_4F // "QJO"
@@ -58,6 +60,16 @@ const (
 	// purge job forgets older ones.
 	IdempotencyKeyTTL = 7 * 24 * time.Hour
 )
+
+// JobLockKey is the advisory lock (two int4 keys) that marks job id as
+// running. Advisory locks are database-wide, so the first key also depends
+// on the schema: jobs of two schemas in one database (test schemas) never
+// share a lock.
+func (db *DB) JobLockKey(id int64) (int32, int32) {
+	h := fnv.New32a()
+	h.Write([]byte(db.current))
+	return jobLockSpace ^ int32(h.Sum32()), int32(id)
+}
 
 // newInsertClient returns a River client that only inserts jobs (it has no
 // workers and starts nothing): every DB has one, so stores can enqueue in
@@ -141,7 +153,7 @@ func (db *DB) StartJobs(ctx context.Context, cfg JobsConfig) (*Jobs, error) {
 		// process lives. It must exceed the longest job timeout.
 		JobTimeout:           10 * time.Minute,
 		RescueStuckJobsAfter: 15 * time.Minute,
-		Middleware:           []rivertype.Middleware{&jobLiveness{pool: db.pool, log: cfg.Logger}},
+		Middleware:           []rivertype.Middleware{&jobLiveness{db: db, pool: db.pool, log: cfg.Logger}},
 		ErrorHandler:         &jobErrorLogger{log: cfg.Logger},
 	})
 	if err != nil {
@@ -219,7 +231,8 @@ func (db *DB) ReapJobs(ctx context.Context) (int, error) {
 		err := db.inTx(ctx, func(tx pgx.Tx) error {
 			reaped = 0
 			var free bool
-			if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1, $2)`, jobLockSpace, int32(id)).Scan(&free); err != nil {
+			k1, k2 := db.JobLockKey(id)
+			if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1, $2)`, k1, k2).Scan(&free); err != nil {
 				return fmt.Errorf("test job lock id=%d: %w", id, err)
 			}
 			if !free {
@@ -256,6 +269,7 @@ func (db *DB) ReapJobs(ctx context.Context) (int, error) {
 // comment.
 type jobLiveness struct {
 	river.MiddlewareDefaults
+	db   *DB
 	pool *pgxpool.Pool
 	log  *slog.Logger
 }
@@ -267,15 +281,15 @@ func (m *jobLiveness) Work(ctx context.Context, job *rivertype.JobRow, doInner f
 	if err != nil {
 		return fmt.Errorf("job liveness: acquire connection: %w", err)
 	}
-	key := int32(job.ID)
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, $2)`, jobLockSpace, key); err != nil {
+	k1, k2 := m.db.JobLockKey(job.ID)
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, $2)`, k1, k2); err != nil {
 		conn.Release()
 		return fmt.Errorf("job liveness: lock id=%d: %w", job.ID, err)
 	}
 	release := func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1, $2)`, jobLockSpace, key); err != nil {
+		if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1, $2)`, k1, k2); err != nil {
 			// Closing the connection frees the lock for certain.
 			_ = conn.Conn().Close(ctx)
 		}

@@ -124,7 +124,8 @@ func TestJobsReapInterrupted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := holder.Exec(ctx, `SELECT pg_advisory_lock($1, $2)`, int32(0x51_4A_4F), int32(riverID)); err != nil {
+	k1, k2 := db.JobLockKey(riverID)
+	if _, err := holder.Exec(ctx, `SELECT pg_advisory_lock($1, $2)`, k1, k2); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := db.ReapJobs(ctx); err != nil || n != 0 {
@@ -133,7 +134,7 @@ func TestJobsReapInterrupted(t *testing.T) {
 	if st, _ := riverState(t, db, id); st != "running" {
 		t.Fatalf("state with the lock held=%s, want running", st)
 	}
-	if _, err := holder.Exec(ctx, `SELECT pg_advisory_unlock($1, $2)`, int32(0x51_4A_4F), int32(riverID)); err != nil {
+	if _, err := holder.Exec(ctx, `SELECT pg_advisory_unlock($1, $2)`, k1, k2); err != nil {
 		t.Fatal(err)
 	}
 	holder.Release()
