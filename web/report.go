@@ -118,7 +118,7 @@ type reportsPage struct {
 
 // orgReportNames are the reports a coordinator gets, scoped to their
 // organisation by the store (dispatch.ReportScope).
-var orgReportNames = []string{"hours-volunteers", "hours-organisations"}
+var orgReportNames = []string{"visits", "ontime", "hours-volunteers", "hours-organisations"}
 
 // reportNamesFor are the reports actor may read: all for city-wide
 // viewers, the hours for coordinators.
@@ -164,7 +164,7 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
 	}
 	name, asCSV := strings.CutSuffix(chi.URLParam(r, "name"), ".csv")
 	if !actor.Can(dispatch.ActViewReports) && !slices.Contains(reportNamesFor(actor), name) {
-		s.Error(w, r, dispatch.Errorf(dispatch.EFORBIDDEN, "Your role (%s) may read the hours reports only.", actor.Role))
+		s.Error(w, r, dispatch.Errorf(dispatch.EFORBIDDEN, "Your role (%s) may read your organisation's visits, on-time and hours reports only.", actor.Role))
 		return
 	}
 	q := r.URL.Query()

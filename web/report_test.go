@@ -24,8 +24,8 @@ func (m *reportMock) check(actor *dispatch.User, r dispatch.ReportRange) error {
 	return dispatch.Require(actor, dispatch.ActViewReports)
 }
 
-// checkHours is check for the hours reports, which coordinators may read
-// (scoped to their organisation by the store).
+// checkHours is check for the hours, visits and on-time reports, which
+// coordinators may read (scoped to their organisation by the store).
 func (m *reportMock) checkHours(actor *dispatch.User, r dispatch.ReportRange) error {
 	m.ranges = append(m.ranges, r)
 	return dispatch.RequireReports(actor)
@@ -34,11 +34,11 @@ func (m *reportMock) RequestsReport(ctx context.Context, actor *dispatch.User, r
 	return []dispatch.RequestsRow{{Day: "2026-01-12", Kind: dispatch.SnowClearing, Status: dispatch.StatusNew, Count: 3}}, m.check(actor, r)
 }
 func (m *reportMock) VisitsReport(ctx context.Context, actor *dispatch.User, r dispatch.ReportRange) ([]dispatch.VisitsRow, error) {
-	return nil, m.check(actor, r)
+	return nil, m.checkHours(actor, r)
 }
 func (m *reportMock) OnTimeReport(ctx context.Context, actor *dispatch.User, r dispatch.ReportRange) ([]dispatch.OnTimeRow, error) {
 	share := 0.75
-	return []dispatch.OnTimeRow{{Day: "2026-01-12", Done: 5, Judged: 4, OnTime: 3, Share: &share}, {Day: "2026-01-13", Done: 1}}, m.check(actor, r)
+	return []dispatch.OnTimeRow{{Day: "2026-01-12", Done: 5, Judged: 4, OnTime: 3, Share: &share}, {Day: "2026-01-13", Done: 1}}, m.checkHours(actor, r)
 }
 func (m *reportMock) AlertsReport(ctx context.Context, actor *dispatch.User, r dispatch.ReportRange) (*dispatch.AlertsReport, error) {
 	return &dispatch.AlertsReport{Days: []dispatch.AlertsRow{{Day: "2026-01-12", Raised: 1}}, Raised: 1}, m.check(actor, r)

@@ -19,6 +19,13 @@ const localDay = `to_char(%s AT TIME ZONE make_interval(secs => $3), 'YYYY-MM-DD
 
 func dayOf(col string) string { return fmt.Sprintf(localDay, col) }
 
+// stopInScope is the condition that stop s is on a route of organisation
+// param's teams, or true when param is NULL (a city-wide report).
+func stopInScope(param string) string {
+	return `(` + param + `::bigint IS NULL OR EXISTS (SELECT 1 FROM routes ro JOIN teams tm ON tm.id = ro.team_id
+		WHERE ro.id = s.route_id AND tm.organisation_id = ` + param + `))`
+}
+
 // RequestsReport implements dispatch.ReportStore: requests by the day they
 // were created, kind and current status.
 func (db *DB) RequestsReport(ctx context.Context, actor *dispatch.User, r dispatch.ReportRange) ([]dispatch.RequestsRow, error) {
@@ -40,14 +47,17 @@ func (db *DB) RequestsReport(ctx context.Context, actor *dispatch.User, r dispat
 
 // VisitsReport implements dispatch.ReportStore: done stops by the day they
 // were done and the kind of their request.
+//
+// A coordinator's report (dispatch.ReportScope) counts their
+// organisation's teams' stops only.
 func (db *DB) VisitsReport(ctx context.Context, actor *dispatch.User, r dispatch.ReportRange) ([]dispatch.VisitsRow, error) {
-	if err := dispatch.Require(actor, dispatch.ActViewReports); err != nil {
+	if err := dispatch.RequireReports(actor); err != nil {
 		return nil, err
 	}
 	rows, err := db.pool.Query(ctx, `SELECT `+dayOf("s.done_at")+`, q.kind, count(*)
 		FROM stops s JOIN requests q ON q.id = s.request_id
-		WHERE s.status = 'done' AND s.done_at >= $1 AND s.done_at < $2
-		GROUP BY 1, 2 ORDER BY 1, 2`, r.Start(), r.End(), r.UTCOffset())
+		WHERE s.status = 'done' AND s.done_at >= $1 AND s.done_at < $2 AND `+stopInScope("$4")+`
+		GROUP BY 1, 2 ORDER BY 1, 2`, r.Start(), r.End(), r.UTCOffset(), dispatch.ReportScope(actor))
 	if err != nil {
 		return nil, fmt.Errorf("visits report: %w", err)
 	}
@@ -59,9 +69,9 @@ func (db *DB) VisitsReport(ctx context.Context, actor *dispatch.User, r dispatch
 }
 
 // OnTimeReport implements dispatch.ReportStore with the rule documented on
-// dispatch.OnTimeRow.
+// dispatch.OnTimeRow, scoped like VisitsReport.
 func (db *DB) OnTimeReport(ctx context.Context, actor *dispatch.User, r dispatch.ReportRange) ([]dispatch.OnTimeRow, error) {
-	if err := dispatch.Require(actor, dispatch.ActViewReports); err != nil {
+	if err := dispatch.RequireReports(actor); err != nil {
 		return nil, err
 	}
 	rows, err := db.pool.Query(ctx, `WITH v AS (
@@ -69,14 +79,14 @@ func (db *DB) OnTimeReport(ctx context.Context, actor *dispatch.User, r dispatch
 				q.window_start, q.window_end, s.eta,
 				(q.window_start IS NOT NULL OR q.window_end IS NOT NULL) AS has_window
 			FROM stops s JOIN requests q ON q.id = s.request_id
-			WHERE s.status = 'done' AND s.done_at >= $1 AND s.done_at < $2)
+			WHERE s.status = 'done' AND s.done_at >= $1 AND s.done_at < $2 AND `+stopInScope("$5")+`)
 		SELECT day, count(*),
 			count(*) FILTER (WHERE has_window OR eta IS NOT NULL),
 			count(*) FILTER (WHERE CASE
 				WHEN has_window THEN (window_start IS NULL OR at >= window_start) AND (window_end IS NULL OR at <= window_end)
 				WHEN eta IS NOT NULL THEN at BETWEEN eta - make_interval(secs => $4) AND eta + make_interval(secs => $4)
 				ELSE false END)
-		FROM v GROUP BY day ORDER BY day`, r.Start(), r.End(), r.UTCOffset(), dispatch.OnTimeSlack.Seconds())
+		FROM v GROUP BY day ORDER BY day`, r.Start(), r.End(), r.UTCOffset(), dispatch.OnTimeSlack.Seconds(), dispatch.ReportScope(actor))
 	if err != nil {
 		return nil, fmt.Errorf("on-time report: %w", err)
 	}
