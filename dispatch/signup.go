@@ -189,3 +189,12 @@ type ApplicationStore interface {
 	// ENOTFOUND, ECONFLICT when already decided.
 	DecideApplication(ctx context.Context, actor *User, id int64, in DecisionInput) (*Application, error)
 }
+
+// SignupThrottle counts sign-up posts per client address where every server
+// instance sees the same count (the PostgreSQL store implements it).
+type SignupThrottle interface {
+	// TakeSignup counts one post from client at now and returns 0, or,
+	// when client has sent per posts in the current window, how long
+	// until the window ends (the post is then not counted).
+	TakeSignup(ctx context.Context, client string, now time.Time, per int, window time.Duration) (time.Duration, error)
+}

@@ -374,4 +374,33 @@ func TestSignup(t *testing.T) {
 			t.Errorf("%d stored, want %d", n, signupsPerClient)
 		}
 	})
+	t.Run("SharedThrottle", func(t *testing.T) {
+		// A store that counts for every instance decides, not this
+		// instance's memory: its "wait" refuses the very first post.
+		ts := MustServer(t, Config{})
+		m := &sharedThrottle{hoursMock: ts.Applications.(*hoursMock), wait: 20 * time.Minute}
+		ts.Applications = m
+		w := ts.do(t, call{Method: "POST", Path: "/api/signup", Body: validSignupBody})
+		if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "1201" {
+			t.Fatalf("Code=%d Retry-After=%q, want 429 after 1201 s", w.Code, w.Header().Get("Retry-After"))
+		}
+		if m.calls != 1 || m.per != signupsPerClient || m.window != signupWindow || len(m.apps) != 0 {
+			t.Errorf("throttle calls=%d per=%d window=%v stored=%d", m.calls, m.per, m.window, len(m.apps))
+		}
+	})
+}
+
+// sharedThrottle is an application store that throttles sign-ups itself
+// (dispatch.SignupThrottle), like the PostgreSQL store.
+type sharedThrottle struct {
+	*hoursMock
+	wait   time.Duration
+	calls  int
+	per    int
+	window time.Duration
+}
+
+func (m *sharedThrottle) TakeSignup(ctx context.Context, client string, now time.Time, per int, window time.Duration) (time.Duration, error) {
+	m.calls, m.per, m.window = m.calls+1, per, window
+	return m.wait, nil
 }

@@ -111,6 +111,17 @@ func (s *Server) handleSignupPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "signup", signupPage{L: l, LangLinks: langLinks(r, string(l)), Orgs: orgs, Langs: map[string]bool{}})
 }
 
+// takeSignup counts a sign-up post from the client's address: in the
+// database when the store can (dispatch.SignupThrottle, shared by every
+// instance), else in this instance's memory.
+func (s *Server) takeSignup(r *http.Request) (time.Duration, error) {
+	ip := middleware.GetClientIP(r.Context())
+	if t, ok := s.Applications.(dispatch.SignupThrottle); ok {
+		return t.TakeSignup(r.Context(), ip, s.now(), signupsPerClient, signupWindow)
+	}
+	return s.signups.take(ip), nil
+}
+
 // submitSignup throttles, validates and stores an application. The error
 // is for the applicant (EINVALID names the field); a repeat is not an
 // error.
@@ -118,7 +129,11 @@ func (s *Server) submitSignup(w http.ResponseWriter, r *http.Request, in *dispat
 	if s.Applications == nil {
 		return unavailable("Volunteer sign-up")
 	}
-	if wait := s.signups.take(middleware.GetClientIP(r.Context())); wait > 0 {
+	wait, err := s.takeSignup(r)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		return dispatch.Errorf(codeTooMany, "Too many applications from this address; try again later.").
 			WithDetail(map[string]any{"retry_after_minutes": int(wait.Minutes()) + 1})

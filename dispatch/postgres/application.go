@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -9,7 +10,10 @@ import (
 	"github.com/qamqor/qamqor/dispatch"
 )
 
-var _ dispatch.ApplicationStore = (*DB)(nil)
+var (
+	_ dispatch.ApplicationStore = (*DB)(nil)
+	_ dispatch.SignupThrottle   = (*DB)(nil)
+)
 
 // SignupOrganisations implements dispatch.ApplicationStore: every
 // organisation but the headquarters takes volunteers.
@@ -166,4 +170,35 @@ func (db *DB) DecideApplication(ctx context.Context, actor *dispatch.User, id in
 		return err
 	})
 	return out, err
+}
+
+// TakeSignup implements dispatch.SignupThrottle in PostgreSQL, so every
+// server instance counts against the same limit: per posts per window for
+// client (fixed windows starting at the first post). It returns 0 when the
+// post may go ahead (and counts it), else how long until the window ends
+// (the post is not counted). Counters of ended windows are deleted.
+func (db *DB) TakeSignup(ctx context.Context, client string, now time.Time, per int, window time.Duration) (time.Duration, error) {
+	var wait time.Duration
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		wait = 0
+		if _, err := tx.Exec(ctx, `DELETE FROM signup_throttle WHERE window_start <= $1`, now.Add(-window)); err != nil {
+			return fmt.Errorf("signup throttle: %w", err)
+		}
+		var start time.Time
+		err := tx.QueryRow(ctx, `INSERT INTO signup_throttle AS st (client, window_start, posts) VALUES ($1, $2, 1)
+			ON CONFLICT (client) DO UPDATE SET posts = st.posts + 1 WHERE st.posts < $3
+			RETURNING window_start`, client, now, per).Scan(&start)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("signup throttle: %w", err)
+		}
+		if err := tx.QueryRow(ctx, `SELECT window_start FROM signup_throttle WHERE client = $1`, client).Scan(&start); err != nil {
+			return fmt.Errorf("signup throttle: %w", err)
+		}
+		wait = start.Add(window).Sub(now)
+		return nil
+	})
+	return wait, err
 }
