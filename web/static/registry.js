@@ -412,6 +412,7 @@
   // third person saved meanwhile).
   function showConflict(f, problem) {
     var current = problem && problem.current;
+    var kind = editing && editing.kind;
     var box = el("div", "alert conflict");
     box.id = "form-conflict";
     box.setAttribute("role", "alert");
@@ -421,7 +422,7 @@
     var overwrite = el("button", null, t("reg.conflict_overwrite", "Save mine (overwrite)"));
     overwrite.type = "button";
     reload.addEventListener("click", function () {
-      if (current) openEditor(editing.kind, current);
+      if (current && kind) openEditor(kind, current);
     });
     overwrite.addEventListener("click", function () {
       if (current) editing.item.version = current.version;
@@ -584,6 +585,8 @@
       if (panel(k) && k !== current) showTab(k);
     });
     var want = (location.hash || "").slice(1);
-    loadLookups().then(function () { showTab(panel(want) ? want : tabs[0].getAttribute("data-tab")); });
+    // A tab the user opened while the lookups were loading stays open (and
+    // so does its editor): only a page nobody has touched gets the default.
+    loadLookups().then(function () { if (!current) showTab(panel(want) ? want : tabs[0].getAttribute("data-tab")); });
   });
 })();
