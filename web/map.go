@@ -216,6 +216,11 @@ func (s *Server) handleMapRequests(w http.ResponseWriter, r *http.Request) {
 	lang := langOf(r)
 	for _, f := range fc.Features {
 		if v, ok := f.Properties["unassigned_reason"].(string); ok && v != "" {
+			// Held for want of consent: the dispatcher's page offers the
+			// approval (POST /api/requests/{id}/approve-visit).
+			if v == dispatch.ReasonNoConsent {
+				f.Properties["needs_visit_approval"] = true
+			}
 			f.Properties["unassigned_reason"] = locale.Text(lang, v)
 		}
 	}

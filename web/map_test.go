@@ -23,6 +23,7 @@ type mapMock struct {
 	day        string
 	closedFrom time.Time
 	org        *int64
+	reason     string // unassigned_reason of the request MapRequests returns
 }
 
 func (m *mapMock) RoadsInBBox(ctx context.Context, bbox orb.Bound, limit int) (*geojson.FeatureCollection, error) {
@@ -48,6 +49,9 @@ func (m *mapMock) MapRequests(ctx context.Context, closedSince time.Time, limit 
 	fc := geojson.NewFeatureCollection()
 	f := geojson.NewFeature(testPoint)
 	f.Properties = geojson.Properties{"id": 5, "kind": "snow_clearing", "status": "new", "address": "Kenesary 40"}
+	if m.reason != "" {
+		f.Properties["unassigned_reason"] = m.reason
+	}
 	return fc.Append(f), nil
 }
 
@@ -237,5 +241,36 @@ func TestMapScopedForCoordinator(t *testing.T) {
 		if w := ts.do(t, call{Method: "GET", Path: path, Role: dispatch.RoleHotline}); w.Code != http.StatusForbidden {
 			t.Errorf("%s as hotline: Code=%d, want 403", path, w.Code)
 		}
+	}
+}
+
+// TestMapFlagsVisitApproval: a request the planner held back for want of
+// the pensioner's consent is flagged for the dispatcher's approval button,
+// whatever language its reason is shown in; other reasons are not.
+func TestMapFlagsVisitApproval(t *testing.T) {
+	for _, tc := range []struct {
+		name, reason string
+		want         bool
+	}{
+		{"NoConsent", dispatch.ReasonNoConsent, true},
+		{"OtherReason", "location unreachable", false},
+		{"NoReason", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := MustServer(t, Config{})
+			m := setMapMocks(ts.Server)
+			m.reason = tc.reason
+			w := ts.do(t, call{Method: "GET", Path: "/api/map/requests", Role: dispatch.RoleDispatcher, Header: map[string]string{"Accept-Language": "ru"}})
+			if w.Code != http.StatusOK {
+				t.Fatalf("Code=%d; body %s", w.Code, w.Body)
+			}
+			p := geoJSONOf(t, w, w.Body.Bytes()).Features[0].Properties
+			if got, _ := p["needs_visit_approval"].(bool); got != tc.want {
+				t.Errorf("needs_visit_approval=%v, want %v (properties %v)", p["needs_visit_approval"], tc.want, p)
+			}
+			if tc.want && p["unassigned_reason"] == dispatch.ReasonNoConsent {
+				t.Errorf("unassigned_reason=%q, want it in Russian", p["unassigned_reason"])
+			}
+		})
 	}
 }

@@ -54,6 +54,8 @@
     "dispatch.queue_empty": { kk: "Тағайындалмаған өтінім жоқ.", ru: "Неназначенных заявок нет.", en: "No unassigned requests." },
     "dispatch.more": { kk: "және тағы {n}", ru: "и ещё {n}", en: "and {n} more" },
     "dispatch.cancel_request": { kk: "Өтінімнен бас тарту", ru: "Отменить заявку", en: "Cancel request" },
+    "dispatch.approve_visit": { kk: "Келісімсіз баруды мақұлдау", ru: "Одобрить визит без согласия", en: "Approve visit without consent" },
+    "dispatch.visit_approved": { kk: "Бару мақұлданды, келесі жоспарға кіреді: өтінім", ru: "Визит одобрен, войдёт в следующий план: заявка", en: "Visit approved, the next plan includes request" },
     "dispatch.cancel_confirm": { kk: "Өтінімнен бас тарту керек пе?", ru: "Отменить заявку?", en: "Cancel this request?" },
     "dispatch.cancelled": { kk: "Өтінімнен бас тартылды", ru: "Заявка отменена", en: "Request cancelled" },
     "dispatch.alerts": { kk: "Ашық дабылдар", ru: "Открытые тревоги", en: "Open alerts" },
@@ -355,6 +357,26 @@
     }, fail);
   }
 
+  // approveVisit records the dispatcher's explicit approval of a visit to a
+  // pensioner without recorded consent (dispatch.VisitAllowed).
+  function approveVisit(id) {
+    api("POST", "/api/requests/" + id + "/approve-visit", {}).then(function () {
+      var r = S.requests[id];
+      if (r) { r.p.needs_visit_approval = false; r.p.unassigned_reason = ""; }
+      renderRequestsSide();
+      map.closePopup();
+      notice(t("dispatch.visit_approved") + " № " + id, true);
+    }, fail);
+  }
+
+  function approveButton(id) {
+    var b = el("button", null, t("dispatch.approve_visit"));
+    b.type = "button";
+    b.className = "approve-visit";
+    b.addEventListener("click", function () { approveVisit(id); });
+    return b;
+  }
+
   function requestPopup(id) {
     var r = S.requests[id];
     var box = el("div");
@@ -364,6 +386,7 @@
     if (r.p.packages) box.appendChild(el("div", null, t("hotline.packages", "Packages") + ": " + r.p.packages));
     if (r.p.team_id && S.teams[r.p.team_id]) box.appendChild(el("div", null, t("dispatch.team") + ": " + S.teams[r.p.team_id].p.name));
     if (r.p.unassigned_reason) box.appendChild(el("div", "reason", t("dispatch.unassigned_reason") + ": " + r.p.unassigned_reason));
+    if (r.p.needs_visit_approval) box.appendChild(approveButton(id));
     if (CANCELLABLE[r.p.status]) {
       var ops = el("div", "ops");
       var b = el("button", "danger", t("dispatch.cancel_request"));
@@ -407,6 +430,7 @@
       a.addEventListener("keydown", function (e) { if (e.key === "Enter") focusRequest(p.id); });
       li.appendChild(a);
       if (p.unassigned_reason) li.appendChild(el("div", "reason", t("dispatch.unassigned_reason") + ": " + p.unassigned_reason));
+      if (p.needs_visit_approval) li.appendChild(approveButton(p.id));
       var b = el("button", "danger", t("dispatch.cancel_request"));
       b.type = "button";
       b.addEventListener("click", function () { cancelRequest(p.id); });
