@@ -765,7 +765,11 @@ func (f *field) simulate(t *testing.T, p *dayPlan) {
 	}
 	t.Logf("demo simulate:\n%s", out.String())
 	p1, f1, u1, a1 := counts()
-	if p1-p0 < 5 || f1-f0 < 1 || u1-u0 < 1 || a1-a0 < 1 {
+	// The server keeps one position per team every dispatch.PositionInterval
+	// (3 s), and at --speed 600 on a quiet machine a route lasts only a few
+	// seconds: every team that drove must have been seen on the map at least
+	// once, not a fixed number of times.
+	if f1-f0 < 1 || p1-p0 < f1-f0 || u1-u0 < 1 || a1-a0 < 1 {
 		t.Errorf("the simulation added %d positions, %d finished routes, %d urgent requests, %d not-home alerts", p1-p0, f1-f0, u1-u0, a1-a0)
 	}
 	if !strings.Contains(out.String(), "routes finished") {
