@@ -483,10 +483,16 @@ func TestBrowser(t *testing.T) {
 	leadTab.waitJS("route with its stops and the roster", fmt.Sprintf(
 		`document.querySelectorAll("#stops li.stop").length === %d && !document.getElementById("roster").hidden && document.querySelector("#roster-list input[type=checkbox]")`,
 		len(route.Stops)), 15*time.Second)
-	leadTab.do("tick the roster and start", 10*time.Second,
-		chromedp.Click(chromedp.CSS(`#roster-list input[type=checkbox]`)),
-		chromedp.Click(chromedp.ID("start-route")),
-	)
+	// The page may re-render the route right after it loads (a refresh or a
+	// live event), so the roster is ticked and the route started in one step
+	// rather than by node ids that a re-render replaces.
+	leadTab.waitJS("tick the roster and start", `(function () {
+		var box = document.querySelector("#roster-list input[type=checkbox]"), start = document.getElementById("start-route");
+		if (!box || !start) return false;
+		if (!box.checked) box.click();
+		start.click();
+		return true;
+	})()`, 10*time.Second)
 	// The route is for another day: the phone warns before starting it and
 	// starts it only when the lead confirms.
 	leadTab.waitJS("warning before starting another day's route", `!document.getElementById("start-early").hidden && document.activeElement === document.getElementById("start-early-no")`, 10*time.Second)
