@@ -204,3 +204,13 @@ func translate(err error, what string) error {
 	}
 	return err
 }
+
+// clauseAdder returns a function that appends an optional WHERE clause to
+// *where and its value to *args, turning "$?" in the clause into that
+// value's $n. Store methods with optional filters share it.
+func clauseAdder(where *[]string, args *[]any) func(clause string, v any) {
+	return func(clause string, v any) {
+		*args = append(*args, v)
+		*where = append(*where, strings.ReplaceAll(clause, "$?", "$"+strconv.Itoa(len(*args))))
+	}
+}

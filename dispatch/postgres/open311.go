@@ -107,10 +107,7 @@ func (db *DB) RevokeAPIKey(ctx context.Context, id int64) (*dispatch.APIKey, err
 // gazetteer has nothing near. The point is rounded by dispatch.CoarsenPoint.
 func (db *DB) FindPublicRequests(ctx context.Context, f dispatch.PublicRequestFilter) ([]*dispatch.PublicRequest, error) {
 	where, args := []string{"true"}, []any{}
-	add := func(clause string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(clause, "$?", "$"+strconv.Itoa(len(args))))
-	}
+	add := clauseAdder(&where, &args)
 	if len(f.IDs) > 0 {
 		add("r.id = ANY($?)", f.IDs)
 	}

@@ -175,10 +175,7 @@ func (db *DB) FindRequestByID(ctx context.Context, id int64) (*dispatch.Request,
 // FindRequests implements dispatch.RequestStore.
 func (db *DB) FindRequests(ctx context.Context, f dispatch.RequestFilter) ([]*dispatch.Request, int, error) {
 	where, args := []string{"true"}, []any{}
-	add := func(clause string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(clause, "$?", "$"+strconv.Itoa(len(args))))
-	}
+	add := clauseAdder(&where, &args)
 	if len(f.IDs) > 0 {
 		add("r.id = ANY($?)", f.IDs)
 	}
